@@ -1,0 +1,38 @@
+/** The contract of a provider: its signature scheme and the mapping of its payload to a PaymentEvent. */
+import type { JsonObject } from '../../json.js';
+import type { PaymentEvent, PaymentStatus, Provider } from '../../paymentEvent.js';
+import type { HeaderLookup } from '../schemes/scheme.js';
+
+/** The PaymentEvent fields a provider mapping fills in; ingest adds the rest. */
+export type MappedEvent = Omit<PaymentEvent, 'schemaVersion' | 'provider' | 'receivedAt'>;
+
+export interface MappingContext {
+  header: HeaderLookup;
+  /** Currency of legacy events that carry none (LEGACY_DEFAULT_CURRENCY). */
+  legacyDefaultCurrency: string;
+}
+
+export interface ProviderDefinition {
+  readonly name: Provider;
+  /**
+   * Maps a verified payload to the event. Must be deterministic: the same body and headers
+   * always give the same fields, because the processor treats the same event id with different
+   * fields as a conflicting duplicate.
+   */
+  map(payload: JsonObject, context: MappingContext): MappedEvent;
+}
+
+/**
+ * Event types of the legacy sender and of the generic shape, and the status each one sets.
+ */
+export const PAYMENT_EVENT_TYPES: Readonly<Record<string, PaymentStatus>> = {
+  PAYMENT_CREATED: 'CREATED',
+  PAYMENT_INITIATED: 'CREATED',
+  PAYMENT_PENDING: 'PENDING',
+  PAYMENT_AUTHORIZED: 'AUTHORIZED',
+  PAYMENT_SUCCESS: 'SUCCESS',
+  PAYMENT_FAILED: 'FAILED',
+  PAYMENT_CANCELLED: 'CANCELLED',
+  PAYMENT_REFUNDED: 'REFUNDED',
+  REFUND_SUCCESS: 'REFUNDED',
+};

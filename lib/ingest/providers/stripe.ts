@@ -1,0 +1,62 @@
+/**
+ * Stripe event objects:
+ *
+ *   { "id": "evt_...", "object": "event", "type": "payment_intent.succeeded", "created": 1700000000,
+ *     "data": { "object": { "id": "pi_...", "amount": 50000, "currency": "inr",
+ *                           "customer": "cus_..." | null, "metadata": { "order_id": "..." } } } }
+ *
+ * `amount` is an integer in the currency's minor unit and is converted with string arithmetic
+ * using ISO 4217 minor units. For charge.refunded the object is a charge, and the payment id is
+ * its payment_intent (or the charge id when there is none). `created` (Unix seconds) is the
+ * occurred-at time.
+ * NOTE: some Stripe API versions treat a few currencies (ISK, HUF, TWD, UGX) differently from
+ * ISO 4217. Their amounts are still converted with the ISO minor units.
+ */
+import type { PaymentStatus } from '../../paymentEvent.js';
+import type { ProviderDefinition } from './provider.js';
+import {
+  mapStatus,
+  optionalEpochSeconds,
+  optionalObject,
+  optionalString,
+  requireCurrency,
+  requireMinorUnitAmount,
+  requireObject,
+  requireString,
+} from '../validation.js';
+
+export const STRIPE_EVENT_TYPES: Readonly<Record<string, PaymentStatus>> = {
+  'payment_intent.created': 'CREATED',
+  'payment_intent.processing': 'PENDING',
+  'payment_intent.requires_action': 'PENDING',
+  'payment_intent.amount_capturable_updated': 'AUTHORIZED',
+  'payment_intent.succeeded': 'SUCCESS',
+  'payment_intent.payment_failed': 'FAILED',
+  'payment_intent.canceled': 'CANCELLED',
+  'charge.refunded': 'REFUNDED',
+};
+
+export const stripeProvider: ProviderDefinition = {
+  name: 'stripe',
+  map(payload) {
+    const eventId = requireString(payload, 'id', 'id');
+    const eventType = requireString(payload, 'type', 'type');
+    const status = mapStatus(STRIPE_EVENT_TYPES, eventType, 'type');
+    const occurredAt = optionalEpochSeconds(payload, 'created', 'created');
+
+    const data = requireObject(payload, 'data', 'data');
+    const object = requireObject(data, 'object', 'data.object');
+    const objectId = requireString(object, 'id', 'data.object.id');
+    const paymentId = eventType.startsWith('charge.')
+      ? (optionalString(object, 'payment_intent', 'data.object.payment_intent') ?? objectId)
+      : objectId;
+
+    const currency = requireCurrency(object, 'currency', 'data.object.currency');
+    const amount = requireMinorUnitAmount(object, 'amount', 'data.object.amount', currency);
+    const customerId = optionalString(object, 'customer', 'data.object.customer');
+    const metadata = optionalObject(object, 'metadata', 'data.object.metadata');
+    const orderId = metadata === null ? null : optionalString(metadata, 'order_id', 'data.object.metadata.order_id');
+
+    return { eventId, eventType, status, paymentId, amount, currency, customerId, orderId, occurredAt };
+  },
+};

@@ -1,0 +1,20 @@
+/** Razorpay's scheme: `X-Razorpay-Signature` is the hex HMAC-SHA256 of the body. */
+import { hmacSha256 } from '../signing.js';
+import { decodeHexDigest, digestsEqual, malformed, mismatch, requireHeader, textSecrets, type SignatureScheme } from './scheme.js';
+
+const HEADER = 'X-Razorpay-Signature';
+
+export const razorpayScheme: SignatureScheme = {
+  name: 'razorpay',
+  headers: [HEADER],
+  parseSecrets: textSecrets,
+  verify(request, keys) {
+    const received = decodeHexDigest(requireHeader(request, HEADER));
+    if (received === undefined) throw malformed(HEADER, 'a hex HMAC-SHA256 of the body (64 hex digits)');
+
+    for (const { key } of keys) {
+      if (digestsEqual(hmacSha256(key, request.body), received)) return { payload: request.body };
+    }
+    throw mismatch(HEADER, keys.length);
+  },
+};

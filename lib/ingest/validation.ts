@@ -1,0 +1,218 @@
+/**
+ * Field readers used by the provider mappings. Each reader takes the parsed object and a
+ * dotted field path for messages, and throws InvalidPayloadError naming that path, the value
+ * it found and what it expects, so the 400 response shows the sender what to fix.
+ */
+import { isJsonObject, JsonNumber, parseJson, JsonSyntaxError, type JsonObject, type JsonValue } from '../json.js';
+import { AmountError, minorToDecimalAmount, normalizeCurrency, normalizeDecimalAmount } from './money.js';
+import { InvalidPayloadError } from './errors.js';
+import type { PaymentStatus } from '../paymentEvent.js';
+
+/** Longest accepted id (event, payment, order, customer), in characters. */
+export const MAX_ID_LENGTH = 255;
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** Decodes UTF-8 bytes and parses them as a JSON object, or throws InvalidPayloadError with the reason. */
+export function parseJsonObject(bytes: Buffer, what = 'the request body'): JsonObject {
+  let text: string;
+  try {
+    text = UTF8.decode(bytes);
+  } catch {
+    throw new InvalidPayloadError('invalid_encoding', `${capitalize(what)} is not valid UTF-8; send JSON encoded as UTF-8.`);
+  }
+  if (text.trim() === '') {
+    throw new InvalidPayloadError('invalid_json', `${capitalize(what)} is empty; send a JSON object.`);
+  }
+
+  let value: JsonValue;
+  try {
+    value = parseJson(text);
+  } catch (error) {
+    if (error instanceof JsonSyntaxError) {
+      throw new InvalidPayloadError('invalid_json', `${capitalize(what)} is not valid JSON: ${error.reason} at position ${error.position}.`);
+    }
+    throw error;
+  }
+  if (!isJsonObject(value)) {
+    throw new InvalidPayloadError('invalid_body', `${capitalize(what)} must be a JSON object, got ${describeJson(value)}.`);
+  }
+  return value;
+}
+
+/** Describes a JSON value's type for messages: "null", "an array", "a number"... */
+export function describeJson(value: JsonValue | undefined): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (value instanceof JsonNumber) return `the number ${value.source}`;
+  if (typeof value === 'object') return 'an object';
+  if (typeof value === 'string') return `the string ${JSON.stringify(truncate(value))}`;
+  return `the boolean ${String(value)}`;
+}
+
+export function requireObject(parent: JsonObject, key: string, path: string): JsonObject {
+  const value = parent[key];
+  if (value === undefined || value === null) throw missing(path, 'an object');
+  if (!isJsonObject(value)) throw invalid(path, `must be an object, got ${describeJson(value)}`);
+  return value;
+}
+
+export function optionalObject(parent: JsonObject, key: string, path: string): JsonObject | null {
+  const value = parent[key];
+  if (value === undefined || value === null) return null;
+  if (!isJsonObject(value)) throw invalid(path, `must be an object, got ${describeJson(value)}`);
+  return value;
+}
+
+/** Reads a non-empty string field (an id or a type), at most MAX_ID_LENGTH characters. */
+export function requireString(parent: JsonObject, key: string, path: string): string {
+  const value = parent[key];
+  if (value === undefined || value === null) throw missing(path, 'a string');
+  return checkString(value, path);
+}
+
+export function optionalString(parent: JsonObject, key: string, path: string): string | null {
+  const value = parent[key];
+  if (value === undefined || value === null) return null;
+  return checkString(value, path);
+}
+
+function checkString(value: JsonValue, path: string): string {
+  if (typeof value !== 'string') throw invalid(path, `must be a string, got ${describeJson(value)}`);
+  if (value.trim() === '') throw invalid(path, 'must not be empty');
+  if (value.length > MAX_ID_LENGTH) throw invalid(path, `must be at most ${MAX_ID_LENGTH} characters, got ${value.length}`);
+  return value;
+}
+
+/** Checks a header-supplied id with the same rules as a body id. */
+export function checkId(value: string | undefined, header: string): string {
+  if (value === undefined || value.trim() === '') {
+    throw new InvalidPayloadError('missing_field', `Missing header ${header}; it carries the event id.`, header);
+  }
+  if (value.length > MAX_ID_LENGTH) {
+    throw new InvalidPayloadError('invalid_field', `Header ${header} must be at most ${MAX_ID_LENGTH} characters.`, header);
+  }
+  return value;
+}
+
+export function requireCurrency(parent: JsonObject, key: string, path: string): string {
+  const value = requireString(parent, key, path);
+  return toCurrency(value, path);
+}
+
+export function toCurrency(value: string, path: string): string {
+  try {
+    return normalizeCurrency(value);
+  } catch (error) {
+    if (error instanceof AmountError) throw invalid(path, error.message);
+    throw error;
+  }
+}
+
+/**
+ * Reads a major-unit amount: a JSON number (`500.00`) or a decimal string (`"500.00"`), kept
+ * as exact decimal text. See normalizeDecimalAmount for the rules.
+ */
+export function requireDecimalAmount(parent: JsonObject, key: string, path: string, currency: string): string {
+  const value = parent[key];
+  if (value === undefined || value === null) throw missing(path, 'a decimal amount such as 500.00');
+  if (!(value instanceof JsonNumber) && typeof value !== 'string') {
+    throw invalid(path, `must be a number or a decimal string such as "500.00", got ${describeJson(value)}`);
+  }
+  const fromJsonNumber = value instanceof JsonNumber;
+  try {
+    return normalizeDecimalAmount(fromJsonNumber ? value.source : value, currency, fromJsonNumber);
+  } catch (error) {
+    if (error instanceof AmountError) throw invalid(path, error.message);
+    throw error;
+  }
+}
+
+/** Reads an integer amount in minor units (cents, paise) and converts it to a major-unit decimal string. */
+export function requireMinorUnitAmount(parent: JsonObject, key: string, path: string, currency: string): string {
+  const value = parent[key];
+  if (value === undefined || value === null) throw missing(path, 'an integer amount in minor units');
+  if (!(value instanceof JsonNumber)) throw invalid(path, `must be an integer in minor units, got ${describeJson(value)}`);
+  try {
+    return minorToDecimalAmount(value.source, currency);
+  } catch (error) {
+    if (error instanceof AmountError) throw invalid(path, error.message);
+    throw error;
+  }
+}
+
+// ISO 8601 date-time: date, T or space, hours and minutes, optional seconds and fraction,
+// optional zone (Z or a numeric offset with or without a colon).
+const ISO_DATE_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(?:([Zz])|([+-])(\d{2}):?(\d{2}))?$/;
+
+/**
+ * Reads an ISO 8601 date-time and returns it in UTC with millisecond precision
+ * ("2024-03-01T10:15:30.000Z"). Digits after the milliseconds are dropped (truncated, so the
+ * same input always gives the same output). A value without a zone is taken as UTC, because
+ * the legacy sender serializes java.time values without one. Absent or null gives null.
+ */
+export function optionalIsoTimestamp(parent: JsonObject, key: string, path: string): string | null {
+  const value = parent[key];
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string') throw invalid(path, `must be an ISO 8601 date-time string, got ${describeJson(value)}`);
+
+  const match = ISO_DATE_TIME.exec(value);
+  if (match === null) throw invalid(path, `must be an ISO 8601 date-time such as "2024-03-01T10:15:30Z", got ${JSON.stringify(truncate(value))}`);
+  const [, year, month, day, hour, minute, second = '0', fraction = '', , sign, offsetHours = '0', offsetMinutes = '0'] = match;
+
+  const fields = [year, month, day, hour, minute, second].map(Number) as [number, number, number, number, number, number];
+  const millis = Number(fraction.padEnd(3, '0').slice(0, 3));
+  const local = Date.UTC(fields[0], fields[1] - 1, fields[2], fields[3], fields[4], fields[5], millis);
+  const check = new Date(local);
+  // Date.UTC rolls 2024-02-30 over to March; a changed field means the input was not a real date.
+  const valid =
+    check.getUTCFullYear() === fields[0] &&
+    check.getUTCMonth() === fields[1] - 1 &&
+    check.getUTCDate() === fields[2] &&
+    check.getUTCHours() === fields[3] &&
+    check.getUTCMinutes() === fields[4] &&
+    check.getUTCSeconds() === fields[5] &&
+    Number(offsetHours) <= 23 &&
+    Number(offsetMinutes) <= 59;
+  if (!valid) throw invalid(path, `is not a valid date-time: ${JSON.stringify(value)}`);
+
+  const offsetMs = (Number(offsetHours) * 60 + Number(offsetMinutes)) * 60_000 * (sign === '-' ? -1 : 1);
+  return new Date(local - offsetMs).toISOString();
+}
+
+/** Reads Unix epoch seconds (an integer JSON number) and returns ISO 8601 UTC with milliseconds. */
+export function optionalEpochSeconds(parent: JsonObject, key: string, path: string): string | null {
+  const value = parent[key];
+  if (value === undefined || value === null) return null;
+  if (!(value instanceof JsonNumber) || !/^[0-9]{1,11}$/.test(value.source)) {
+    throw invalid(path, `must be Unix time in whole seconds, got ${describeJson(value)}`);
+  }
+  return new Date(Number(value.source) * 1000).toISOString();
+}
+
+/** Looks up a provider event type, or throws a 400 that lists the accepted types. */
+export function mapStatus(table: Readonly<Record<string, PaymentStatus>>, type: string, path: string): PaymentStatus {
+  const status = Object.hasOwn(table, type) ? table[type] : undefined;
+  if (status === undefined) {
+    throw invalid(path, `has the unsupported value ${JSON.stringify(truncate(type))}; allowed values: ${Object.keys(table).join(', ')}`);
+  }
+  return status;
+}
+
+export function missing(path: string, expected: string): InvalidPayloadError {
+  return new InvalidPayloadError('missing_field', `Missing required field ${path}; send ${expected}.`, path);
+}
+
+export function invalid(path: string, problem: string): InvalidPayloadError {
+  return new InvalidPayloadError('invalid_field', `Field ${path} ${problem}.`, path);
+}
+
+function truncate(text: string): string {
+  return text.length > 64 ? `${text.slice(0, 64)}...` : text;
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
