@@ -7,7 +7,12 @@ import type { Admin, Consumer, ConsumerConfig, IHeaders, Kafka, Producer, Record
 import { loadKafkaConfig, once, type KafkaConfig } from './config.js';
 import { createLogger, describeError, type Logger } from './logger.js';
 
-const { Kafka: KafkaClient, logLevel: KafkaLogLevel, CompressionTypes } = kafkajs;
+const { Kafka: KafkaClient, logLevel: KafkaLogLevel, CompressionTypes, Partitioners } = kafkajs;
+
+// ReliableProducer replaces its kafkajs producer (and so its producer id and sequence numbers)
+// after any failed send, so the bounded retries cannot reorder or duplicate within one
+// producer session. kafkajs still warns about them at every connect; that line is dropped.
+const SUPPRESSED_KAFKAJS_WARNINGS = new Set(['Limiting retries for the idempotent producer may invalidate EoS guarantees']);
 
 export type { Admin, Consumer, ConsumerConfig, IHeaders, Kafka, Producer, RecordMetadata };
 export type { EachBatchPayload, KafkaMessage, Batch } from 'kafkajs';
@@ -41,6 +46,7 @@ function kafkajsLogCreator(logger: Logger) {
   return () =>
     ({ level, log }: { level: number; log: { message: string; [key: string]: unknown } }) => {
       const { message, timestamp: _timestamp, logger: _name, ...fields } = log;
+      if (SUPPRESSED_KAFKAJS_WARNINGS.has(message)) return;
       if (level <= KafkaLogLevel.ERROR) logger.error(message, fields);
       else if (level <= KafkaLogLevel.WARN) logger.warn(message, fields);
       else logger.debug(message, fields);
@@ -85,6 +91,8 @@ export class ReliableProducer {
       const producer = this.#kafka.producer({
         idempotent: true,
         maxInFlightRequests: 1,
+        // Murmur2 on the key, the same partition choice as the Java client.
+        createPartitioner: Partitioners.DefaultPartitioner,
         allowAutoTopicCreation: false,
         retry: { initialRetryTime: 100, maxRetryTime: 1000, retries: 3 },
       });
