@@ -1,0 +1,164 @@
+/**
+ * Redis idempotency keys with leases: `<REDIS_KEY_PREFIX>idempotency:<eventId>` is a hash with
+ * fields status (in_progress | completed), hash (hashPaymentEvent) and owner (the invocation
+ * that holds the lease).
+ *
+ * - An in-progress key expires with its lease (Redis PEXPIRE), so the events of a crashed or
+ *   timed-out invocation can be claimed again by the retry once the lease has run out.
+ * - A completed key is kept for the retention period (IDEMPOTENCY_RETENTION_SECONDS, default
+ *   7 days); within it a redelivery is a duplicate without a database round trip.
+ * - Redis is the fast path only. The processed_events ledger in MySQL is the final guard, so an
+ *   evicted or flushed key never leads to a second application.
+ *
+ * Claims of a whole batch take one round trip (one Lua script), and so do completions and
+ * releases. NOTE: the scripts touch many keys at once, so on a Redis Cluster all keys would
+ * need one hash slot; this module assumes a single primary (with replicas).
+ */
+import { Redis } from 'ioredis';
+import { loadRedisConfig, once, type RedisConfig } from './config.js';
+
+/**
+ * The outcome of claiming one event id:
+ * - claimed: this invocation now holds the lease and must apply the event, then settle it;
+ * - completed: the event was applied before (same hash), so it is a duplicate;
+ * - conflict: the id was seen with a different payload hash, so it must not be applied;
+ * - held: another invocation holds an unexpired lease on the same event.
+ */
+export type ClaimStatus = 'claimed' | 'completed' | 'conflict' | 'held';
+
+export interface ClaimRequest {
+  eventId: string;
+  hash: string;
+}
+
+export interface IdempotencyOptions {
+  keyPrefix: string;
+  /** How long a completed key is kept, in seconds. */
+  retentionSeconds: number;
+}
+
+// KEYS: one idempotency key per event. ARGV[1]: owner, ARGV[2]: lease in ms,
+// ARGV[2 + i]: payload hash of KEYS[i]. Returns one status per key.
+const CLAIM_SCRIPT = `
+local results = {}
+for i, key in ipairs(KEYS) do
+  local hash = ARGV[i + 2]
+  local state = redis.call('HMGET', key, 'status', 'hash', 'owner')
+  if not state[1] then
+    redis.call('HSET', key, 'status', 'in_progress', 'hash', hash, 'owner', ARGV[1])
+    redis.call('PEXPIRE', key, ARGV[2])
+    results[i] = 'claimed'
+  elseif state[2] ~= hash then
+    results[i] = 'conflict'
+  elseif state[1] == 'completed' then
+    results[i] = 'completed'
+  elseif state[3] == ARGV[1] then
+    results[i] = 'claimed'
+  else
+    results[i] = 'held'
+  end
+end
+return results
+`;
+
+// KEYS: idempotency keys. ARGV[1]: owner, ARGV[2]: retention in ms, then per key a pair
+// (action, hash) where action is "complete" or "release". A completion is written even when
+// this owner's lease has expired, because the ledger already holds the event; a release deletes
+// the key only while this owner still holds it in progress.
+const SETTLE_SCRIPT = `
+for i, key in ipairs(KEYS) do
+  local action = ARGV[2 * i + 1]
+  local hash = ARGV[2 * i + 2]
+  if action == 'complete' then
+    redis.call('HSET', key, 'status', 'completed', 'hash', hash)
+    redis.call('HDEL', key, 'owner')
+    redis.call('PEXPIRE', key, ARGV[2])
+  else
+    local state = redis.call('HMGET', key, 'status', 'owner')
+    if state[1] == 'in_progress' and state[2] == ARGV[1] then
+      redis.call('DEL', key)
+    end
+  end
+end
+return #KEYS
+`;
+
+interface IdempotencyCommands {
+  claimIdempotencyKeys(numberOfKeys: number, ...keysAndArgs: Array<string | number>): Promise<string[]>;
+  settleIdempotencyKeys(numberOfKeys: number, ...keysAndArgs: Array<string | number>): Promise<number>;
+}
+
+const CLAIM_STATUSES: readonly ClaimStatus[] = ['claimed', 'completed', 'conflict', 'held'];
+
+/**
+ * Creates an ioredis client whose commands fail within bounded time when Redis is unreachable:
+ * each command waits at most `commandTimeoutMs`, and a command queued while disconnected fails
+ * after one reconnection attempt instead of waiting for Redis to come back.
+ */
+export function createRedisClient(config: RedisConfig = loadRedisConfig()): Redis {
+  return new Redis(config.url, {
+    connectTimeout: config.commandTimeoutMs,
+    commandTimeout: config.commandTimeoutMs,
+    maxRetriesPerRequest: 1,
+    retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
+    lazyConnect: true,
+  });
+}
+
+/** The Redis client shared by every invocation of this container, created on first use. */
+export const sharedRedis = once(() => createRedisClient());
+
+export class IdempotencyStore {
+  readonly #redis: Redis & IdempotencyCommands;
+  readonly #options: IdempotencyOptions;
+
+  constructor(redis: Redis, options: IdempotencyOptions) {
+    if (!('claimIdempotencyKeys' in redis)) {
+      redis.defineCommand('claimIdempotencyKeys', { lua: CLAIM_SCRIPT });
+      redis.defineCommand('settleIdempotencyKeys', { lua: SETTLE_SCRIPT });
+    }
+    this.#redis = redis as Redis & IdempotencyCommands;
+    this.#options = options;
+  }
+
+  keyFor(eventId: string): string {
+    return `${this.#options.keyPrefix}idempotency:${eventId}`;
+  }
+
+  /**
+   * Claims every event id for `owner` with a lease of `leaseMs`, in one round trip. Returns
+   * one status per request, in request order. Event ids must be unique within one call.
+   */
+  async claim(owner: string, leaseMs: number, requests: readonly ClaimRequest[]): Promise<ClaimStatus[]> {
+    if (requests.length === 0) return [];
+    const keys = requests.map((request) => this.keyFor(request.eventId));
+    const hashes = requests.map((request) => request.hash);
+    const replies = await this.#redis.claimIdempotencyKeys(keys.length, ...keys, owner, Math.max(1, Math.ceil(leaseMs)), ...hashes);
+    return replies.map((reply, index) => {
+      if (!(CLAIM_STATUSES as readonly string[]).includes(reply)) {
+        throw new Error(`Unexpected idempotency claim reply ${JSON.stringify(reply)} for event ${requests[index]?.eventId}`);
+      }
+      return reply as ClaimStatus;
+    });
+  }
+
+  /**
+   * Marks `completed` events as completed for the retention period and releases the leases of
+   * `released` events, in one round trip.
+   */
+  async settle(owner: string, completed: readonly ClaimRequest[], released: readonly ClaimRequest[]): Promise<void> {
+    const entries = [
+      ...completed.map((request) => ({ request, action: 'complete' })),
+      ...released.map((request) => ({ request, action: 'release' })),
+    ];
+    if (entries.length === 0) return;
+    const keys = entries.map((entry) => this.keyFor(entry.request.eventId));
+    const pairs = entries.flatMap((entry) => [entry.action, entry.request.hash]);
+    await this.#redis.settleIdempotencyKeys(keys.length, ...keys, owner, this.#options.retentionSeconds * 1000, ...pairs);
+  }
+
+  /** Releases the leases `owner` holds on these events, so a retry can claim them at once. */
+  async release(owner: string, requests: readonly ClaimRequest[]): Promise<void> {
+    await this.settle(owner, [], requests);
+  }
+}

@@ -1,0 +1,313 @@
+/**
+ * The batch processor behind processPayments: one MSK batch becomes one Redis round trip for
+ * the idempotency claims, one MySQL transaction, one acknowledged dead-letter produce and one
+ * Redis round trip to settle the claims.
+ *
+ * A record that can never succeed goes to the dead-letter topic and the batch continues. Any
+ * other failure (Redis or MySQL unreachable, retries of a deadlock used up, dead-letter produce
+ * not acknowledged) releases the batch's leases and throws, so the event-source mapping retries
+ * the whole batch. The ledger makes sure that the retry applies nothing twice.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+import type { MSKEvent } from 'aws-lambda';
+import type { PaymentRepository, CandidateEvent, ApplyOutcome } from '../db/paymentRepository.js';
+import type { ClaimRequest, IdempotencyStore } from '../idempotency.js';
+import { describeError, type Logger } from '../logger.js';
+import type { ProcessingConfig } from './config.js';
+import { buildDeadLetterMessage, type DeadLetterEntry, type DeadLetterSender } from './deadLetter.js';
+import { BatchFailedError, describeDatabaseError, isDataError, LeaseHeldError } from './errors.js';
+import { decodeMskEvent, formatCoordinates, type BatchRecord } from './mskEvent.js';
+import { withTransactionRetries } from './transactionRetry.js';
+
+export interface BatchContext {
+  /** The Lambda request id, for logs. */
+  requestId?: string;
+  /** context.getRemainingTimeInMillis() at the start of the invocation. */
+  remainingTimeMs?: number;
+}
+
+/**
+ * Test seams around the commit. `beforeCommit` runs inside the transaction after the writes;
+ * `afterCommit` runs after the commit and before the dead-letter produce and the settling of
+ * the claims.
+ */
+export interface BatchHooks {
+  beforeCommit?: (trx: Knex.Transaction) => Promise<void> | void;
+  afterCommit?: () => Promise<void> | void;
+}
+
+/** Identifies where the event-source mapping resumes a partition: "<topic>-<partition>" and an offset. */
+export interface KafkaItemIdentifier {
+  partition: string;
+  offset: number;
+}
+
+export interface BatchSummary {
+  records: number;
+  applied: number;
+  stale: number;
+  duplicates: number;
+  deadLettered: number;
+  /** Events held by another invocation's lease; retried with the batch. */
+  deferred: number;
+  transactionAttempts: number;
+  durationMs: number;
+}
+
+export interface BatchResult {
+  summary: BatchSummary;
+  /** Records to retry; only filled when partial batch responses are on, else a deferral throws. */
+  batchItemFailures: KafkaItemIdentifier[];
+}
+
+export interface BatchProcessorDependencies {
+  knex: Knex;
+  idempotency: IdempotencyStore;
+  repository: PaymentRepository;
+  deadLetters: DeadLetterSender;
+  config: ProcessingConfig;
+  logger: Logger;
+  hooks?: BatchHooks;
+}
+
+interface Candidate extends CandidateEvent, ClaimRequest {
+  record: BatchRecord;
+}
+
+type FinalOutcome = ApplyOutcome | { rejected: string };
+
+export class BatchProcessor {
+  readonly #deps: BatchProcessorDependencies;
+
+  constructor(dependencies: BatchProcessorDependencies) {
+    this.#deps = dependencies;
+  }
+
+  async process(event: MSKEvent, context: BatchContext = {}): Promise<BatchResult> {
+    const started = performance.now();
+    const { idempotency, config } = this.#deps;
+    const logger = this.#deps.logger.child({ requestId: context.requestId });
+    const owner = randomUUID();
+    const deadLetters: DeadLetterEntry[] = [];
+    const counts = { applied: 0, stale: 0, duplicates: 0 };
+
+    // Decode, then keep the first occurrence of each event id; later copies are duplicates,
+    // or conflicts when their payload differs.
+    const decoded = decodeMskEvent(event);
+    const candidates: Candidate[] = [];
+    const recordsByEventId = new Map<string, BatchRecord[]>();
+    const firstById = new Map<string, Candidate>();
+    for (const item of decoded) {
+      if (item.kind === 'invalid') {
+        deadLetters.push({ record: item.record, reason: item.reason, message: item.message });
+        continue;
+      }
+      const eventId = item.event.eventId;
+      const first = firstById.get(eventId);
+      if (first === undefined) {
+        const candidate: Candidate = { event: item.event, hash: item.hash, eventId, coordinates: item.record.coordinates, record: item.record };
+        firstById.set(eventId, candidate);
+        candidates.push(candidate);
+        recordsByEventId.set(eventId, [item.record]);
+      } else if (first.hash === item.hash) {
+        counts.duplicates++;
+        recordsByEventId.get(eventId)?.push(item.record);
+      } else {
+        deadLetters.push({
+          record: item.record,
+          eventId,
+          reason: 'conflicting-duplicate',
+          message: `Event ${eventId} appeared earlier in this batch at ${formatCoordinates(first.coordinates)} with a different payload`,
+        });
+      }
+    }
+
+    // Lease timeline, all times relative to the claim at t0 (R = remaining invocation time):
+    //
+    //   t0 claim ── commit ── DLQ produce ── settle         t0+R Lambda timeout   t0+R+margin
+    //   |<──────────────────── lease: in_progress ─────────────────────────────────────────>|
+    //
+    // A retry that arrives before t0+R+margin finds the event "held" and must not apply it.
+    // Skipping it would lose the event if the holder crashed before its commit. So the event is
+    // deferred: the rest of the batch is applied, then the batch fails (or the record is reported
+    // as a batch item failure) and is redelivered. By then the holder has either completed the
+    // claim (a duplicate) or its lease has expired (and this processor takes it over).
+    const leaseMs = (context.remainingTimeMs ?? config.defaultLeaseMs) + config.leaseMarginMs;
+    let statuses;
+    try {
+      statuses = await idempotency.claim(owner, leaseMs, candidates);
+    } catch (error) {
+      logger.error('Claiming idempotency keys failed; failing the batch so it is retried', { records: decoded.length, ...describeError(error) });
+      await this.#releaseQuietly(owner, candidates, logger);
+      throw new BatchFailedError('Claiming the idempotency keys in Redis failed; the batch will be retried', { cause: error });
+    }
+
+    const claimed: Candidate[] = [];
+    const deferred: Candidate[] = [];
+    statuses.forEach((status, index) => {
+      const candidate = candidates[index] as Candidate;
+      if (status === 'claimed') claimed.push(candidate);
+      else if (status === 'completed') counts.duplicates++;
+      else if (status === 'held') deferred.push(candidate);
+      else {
+        deadLetters.push({
+          record: candidate.record,
+          eventId: candidate.eventId,
+          reason: 'conflicting-duplicate',
+          message: `Event ${candidate.eventId} was already processed or is in progress with a different payload`,
+        });
+      }
+    });
+
+    let transactionAttempts = 0;
+    const completed: Candidate[] = [];
+    const released: Candidate[] = [];
+    try {
+      const applied = await this.#applyWithRetries(claimed, logger);
+      transactionAttempts = applied.attempts;
+      applied.outcomes.forEach((outcome, index) => {
+        const candidate = claimed[index] as Candidate;
+        if (outcome === 'applied' || outcome === 'stale' || outcome === 'duplicate') {
+          completed.push(candidate);
+          if (outcome === 'duplicate') counts.duplicates++;
+          else counts[outcome]++;
+          return;
+        }
+        released.push(candidate);
+        deadLetters.push(
+          outcome === 'conflict'
+            ? {
+                record: candidate.record,
+                eventId: candidate.eventId,
+                reason: 'conflicting-duplicate',
+                message: `The ledger already contains event ${candidate.eventId} with a different payload`,
+              }
+            : { record: candidate.record, eventId: candidate.eventId, reason: 'rejected-by-database', message: outcome.rejected },
+        );
+      });
+
+      await this.#deps.hooks?.afterCommit?.();
+      await this.#sendDeadLetters(deadLetters, logger);
+    } catch (error) {
+      logger.error('Applying the batch failed; releasing its leases and failing the batch so it is retried', {
+        records: decoded.length,
+        ...describeDatabaseError(error),
+      });
+      await this.#releaseQuietly(owner, claimed, logger);
+      throw new BatchFailedError('Applying the batch failed; its leases were released and the batch will be retried', { cause: error });
+    }
+
+    try {
+      await idempotency.settle(owner, completed, released);
+    } catch (error) {
+      // The events are committed, so the batch has succeeded. Their keys stay in progress until
+      // the lease expires; a redelivery before then is deferred, and after it the ledger finds it.
+      logger.warn('Marking idempotency keys completed failed; they expire with their lease', {
+        events: completed.length,
+        ...describeError(error),
+      });
+    }
+
+    const summary: BatchSummary = {
+      records: decoded.length,
+      ...counts,
+      deadLettered: deadLetters.length,
+      deferred: deferred.length,
+      transactionAttempts,
+      durationMs: Math.round((performance.now() - started) * 10) / 10,
+    };
+    logger.info('Batch processed', { ...summary });
+
+    if (deferred.length === 0) return { summary, batchItemFailures: [] };
+    if (!config.partialBatchResponse) throw new LeaseHeldError(deferred.map((candidate) => candidate.eventId));
+    return { summary, batchItemFailures: lowestOffsetPerPartition(deferred.flatMap((candidate) => recordsByEventId.get(candidate.eventId) ?? [])) };
+  }
+
+  /**
+   * Runs the batch transaction, retrying deadlocks and lock wait timeouts. When MySQL rejects
+   * a value, the transaction is rolled back and run again with each event in its own savepoint,
+   * so only the offending events are rejected and the rest commit.
+   */
+  async #applyWithRetries(claimed: readonly Candidate[], logger: Logger): Promise<{ outcomes: FinalOutcome[]; attempts: number }> {
+    if (claimed.length === 0) return { outcomes: [], attempts: 0 };
+    const { knex, repository, config, hooks } = this.#deps;
+    const retry = { maxAttempts: config.transactionMaxAttempts, baseDelayMs: config.retryBaseDelayMs, maxDelayMs: config.retryMaxDelayMs };
+    let isolateEvents = false;
+
+    const result = await withTransactionRetries(
+      async () => {
+        try {
+          return await knex.transaction(
+            async (trx): Promise<FinalOutcome[]> => {
+              const outcomes = isolateEvents ? await this.#applyOneByOne(trx, claimed, logger) : await repository.applyEvents(trx, claimed);
+              await hooks?.beforeCommit?.(trx);
+              return outcomes;
+            },
+            { isolationLevel: 'read committed' },
+          );
+        } catch (error) {
+          if (isolateEvents || !isDataError(error)) throw error;
+          logger.warn('MySQL rejected a value in the batch; applying its events one by one to find the offending ones', describeDatabaseError(error));
+          isolateEvents = true;
+          return await knex.transaction((trx) => this.#applyOneByOne(trx, claimed, logger), { isolationLevel: 'read committed' });
+        }
+      },
+      retry,
+      logger,
+    );
+    return { outcomes: result.value, attempts: result.attempts };
+  }
+
+  async #applyOneByOne(trx: Knex.Transaction, claimed: readonly Candidate[], logger: Logger): Promise<FinalOutcome[]> {
+    const outcomes: FinalOutcome[] = [];
+    for (const candidate of claimed) {
+      try {
+        // A nested Knex transaction is a savepoint: a rejected event rolls back only its own writes.
+        const [outcome] = await trx.transaction((savepoint) => this.#deps.repository.applyEvents(savepoint, [candidate]));
+        outcomes.push(outcome ?? 'stale');
+      } catch (error) {
+        if (!isDataError(error)) throw error;
+        const reason = describeDatabaseError(error).errorMessage;
+        outcomes.push({ rejected: `MySQL rejected a value of event ${candidate.eventId}: ${String(reason)}` });
+      }
+    }
+    return outcomes;
+  }
+
+  async #sendDeadLetters(entries: readonly DeadLetterEntry[], logger: Logger): Promise<void> {
+    if (entries.length === 0) return;
+    const failedAt = new Date();
+    await this.#deps.deadLetters.send(
+      this.#deps.config.deadLetterTopic,
+      entries.map((entry) => buildDeadLetterMessage(entry, failedAt)),
+    );
+    for (const entry of entries) {
+      logger.warn('Record sent to the dead-letter topic', {
+        ...entry.record.coordinates,
+        eventId: entry.eventId,
+        reason: entry.reason,
+        error: entry.message,
+        deadLetterTopic: this.#deps.config.deadLetterTopic,
+      });
+    }
+  }
+
+  async #releaseQuietly(owner: string, claims: readonly ClaimRequest[], logger: Logger): Promise<void> {
+    try {
+      await this.#deps.idempotency.release(owner, claims);
+    } catch (error) {
+      logger.warn('Releasing idempotency leases failed; they expire on their own', { events: claims.length, ...describeError(error) });
+    }
+  }
+}
+
+function lowestOffsetPerPartition(records: readonly BatchRecord[]): KafkaItemIdentifier[] {
+  const lowest = new Map<string, number>();
+  for (const record of records) {
+    const partition = `${record.coordinates.topic}-${record.coordinates.partition}`;
+    const current = lowest.get(partition);
+    if (current === undefined || record.coordinates.offset < current) lowest.set(partition, record.coordinates.offset);
+  }
+  return [...lowest].map(([partition, offset]) => ({ partition, offset }));
+}

@@ -1,0 +1,80 @@
+/**
+ * Status rules: when an event replaces the stored state of its payment.
+ *
+ * An event applies when it moves the payment forward in both status rank (STATUS_RANK) and
+ * time: its rank is at least the stored rank and its effective time is at least the stored
+ * one. Any other event is stale: it goes into the ledger but leaves the state as it is.
+ *
+ * - Effective time is occurredAt, or receivedAt when the provider sent no occurredAt, compared
+ *   at millisecond precision.
+ * - Equal rank and equal effective time: the event applies, so the one processed last wins
+ *   (the higher offset within a partition).
+ * - NOTE: a higher-ranked event with an older occurredAt (SUCCESS at 12:00:04 after PENDING at
+ *   12:00:05) is stale under this rule; the payment stays PENDING until a later event arrives.
+ *
+ * The same comparison runs in SQL in the upsert's ON DUPLICATE KEY UPDATE clause, so keep
+ * `supersedes` and PaymentRepository's guard expression in step.
+ */
+import { STATUS_RANK, type PaymentEvent } from '../paymentEvent.js';
+
+/** The two values the rules compare: status rank and effective time as a MySQL DATETIME(3) string. */
+export interface OrderingKey {
+  statusRank: number;
+  /** UTC, `YYYY-MM-DD HH:MM:SS.mmm`; this fixed width makes string order equal time order. */
+  effectiveAt: string;
+}
+
+export type EventOutcome = 'applied' | 'stale';
+
+/** Converts an ISO 8601 UTC time to the `YYYY-MM-DD HH:MM:SS.mmm` form MySQL stores in DATETIME(3). */
+export function toMysqlDateTime(iso: string): string {
+  const parsed = Date.parse(iso);
+  if (Number.isNaN(parsed)) throw new RangeError(`Invalid ISO 8601 time ${JSON.stringify(iso)}`);
+  return new Date(parsed).toISOString().replace('T', ' ').slice(0, 23);
+}
+
+export function orderingKeyOf(event: PaymentEvent): OrderingKey {
+  return {
+    statusRank: STATUS_RANK[event.status],
+    effectiveAt: toMysqlDateTime(event.occurredAt ?? event.receivedAt),
+  };
+}
+
+/** True when `candidate` may replace `current`. */
+export function supersedes(candidate: OrderingKey, current: OrderingKey): boolean {
+  return candidate.statusRank >= current.statusRank && candidate.effectiveAt >= current.effectiveAt;
+}
+
+export interface PaymentPlan<T> {
+  /** One outcome per input item, in input order. */
+  outcomes: EventOutcome[];
+  /** The last applied item: the state the row holds after the batch; undefined when all are stale. */
+  winner: T | undefined;
+  appliedCount: number;
+}
+
+/**
+ * Folds the events of one payment, in partition and offset order, onto its stored state
+ * (undefined for a payment without a row), as if they were applied one at a time.
+ *
+ * @example
+ *   planPayment(undefined, [successEvent, pendingEvent]).outcomes; // ['applied', 'stale']
+ */
+export function planPayment<T extends { event: PaymentEvent }>(current: OrderingKey | undefined, items: readonly T[]): PaymentPlan<T> {
+  let state = current;
+  let winner: T | undefined;
+  const outcomes: EventOutcome[] = [];
+
+  for (const item of items) {
+    const key = orderingKeyOf(item.event);
+    if (state === undefined || supersedes(key, state)) {
+      state = key;
+      winner = item;
+      outcomes.push('applied');
+    } else {
+      outcomes.push('stale');
+    }
+  }
+
+  return { outcomes, winner, appliedCount: outcomes.filter((outcome) => outcome === 'applied').length };
+}

@@ -1,0 +1,228 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildMskEvent, paymentEventRecord, type RecordInput } from '../../lib/processing/mskEventBuilder.js';
+import { LeaseHeldError } from '../../lib/processing/errors.js';
+import {
+  countRows,
+  createProcessTestEnvironment,
+  deleteRedisPrefix,
+  ledgerOutcomes,
+  makeEvent,
+  readDeadLetters,
+  readPayment,
+  type ProcessTestEnvironment,
+} from './processHelpers.js';
+
+let env: ProcessTestEnvironment;
+let nextOffset = 0;
+
+beforeAll(async () => {
+  env = await createProcessTestEnvironment('main');
+});
+
+afterAll(async () => {
+  await env?.close();
+});
+
+function record(event: Parameters<typeof paymentEventRecord>[3], partition = 0): RecordInput {
+  return paymentEventRecord(env.topic, partition, nextOffset++, event);
+}
+
+const context = { requestId: 'test', remainingTimeMs: 30_000 };
+
+describe('processPayments batch processor', () => {
+  it('applies an event repeated in and across batches once', async () => {
+    const processor = env.createProcessor();
+    const event = makeEvent();
+
+    const first = await processor.process(buildMskEvent([record(event), record(event), record(event)]), context);
+    const second = await processor.process(buildMskEvent([record(event)]), context);
+
+    expect(first.summary.applied).toBe(1);
+    expect(first.summary.duplicates).toBe(2);
+    expect(second.summary.applied).toBe(0);
+    expect(second.summary.duplicates).toBe(1);
+    expect(await countRows(env.knex, 'processed_events', 'event_id = ?', [event.eventId])).toBe(1);
+    expect((await readPayment(env.knex, event.provider, event.paymentId))?.applied_events).toBe(1);
+  });
+
+  it('keeps SUCCESS when a later PENDING follows it', async () => {
+    const processor = env.createProcessor();
+    const success = makeEvent({ status: 'SUCCESS', occurredAt: '2024-05-01T12:00:01.000Z' });
+    const pending = makeEvent({
+      status: 'PENDING',
+      paymentId: success.paymentId,
+      orderId: success.orderId,
+      occurredAt: '2024-05-01T12:00:02.000Z',
+    });
+
+    const result = await processor.process(buildMskEvent([record(success), record(pending)]), context);
+    const row = await readPayment(env.knex, success.provider, success.paymentId);
+
+    expect(result.summary.applied).toBe(1);
+    expect(result.summary.stale).toBe(1);
+    expect(row?.status).toBe('SUCCESS');
+    expect(row?.last_event_id).toBe(success.eventId);
+    expect(row?.applied_events).toBe(1);
+    expect(await ledgerOutcomes(env.knex, [success.eventId, pending.eventId])).toEqual({
+      [success.eventId]: 'applied',
+      [pending.eventId]: 'stale',
+    });
+  });
+
+  it('keeps SUCCESS when PENDING arrives in a later batch', async () => {
+    const processor = env.createProcessor();
+    const success = makeEvent({ status: 'SUCCESS', occurredAt: '2024-05-01T12:00:01.000Z' });
+    const pending = makeEvent({ status: 'PENDING', paymentId: success.paymentId, occurredAt: '2024-05-01T12:00:05.000Z' });
+
+    await processor.process(buildMskEvent([record(success)]), context);
+    const later = await processor.process(buildMskEvent([record(pending)]), context);
+
+    expect(later.summary.stale).toBe(1);
+    expect((await readPayment(env.knex, success.provider, success.paymentId))?.status).toBe('SUCCESS');
+  });
+
+  it('does not apply an event older than the stored one', async () => {
+    const processor = env.createProcessor();
+    const newer = makeEvent({ status: 'FAILED', occurredAt: '2024-05-01T12:00:09.000Z' });
+    const older = makeEvent({ status: 'SUCCESS', paymentId: newer.paymentId, occurredAt: '2024-05-01T12:00:01.000Z' });
+
+    await processor.process(buildMskEvent([record(newer)]), context);
+    await processor.process(buildMskEvent([record(older)]), context);
+    const row = await readPayment(env.knex, newer.provider, newer.paymentId);
+
+    expect(row?.status).toBe('FAILED');
+    expect(row?.applied_events).toBe(1);
+  });
+
+  it('orders by receivedAt when occurredAt is null', async () => {
+    const processor = env.createProcessor();
+    const early = makeEvent({ status: 'PENDING', occurredAt: null, receivedAt: '2024-05-01T12:00:01.000Z' });
+    const late = makeEvent({ status: 'PENDING', paymentId: early.paymentId, occurredAt: null, receivedAt: '2024-05-01T12:00:02.000Z', amount: '7.00' });
+
+    await processor.process(buildMskEvent([record(late), record(early)]), context);
+    const row = await readPayment(env.knex, early.provider, early.paymentId);
+
+    expect(row?.last_event_id).toBe(late.eventId);
+    expect(row?.effective_at).toBe('2024-05-01 12:00:02.000');
+  });
+
+  it('dead-letters a poison record between two good ones', async () => {
+    const processor = env.createProcessor();
+    const before = makeEvent();
+    const after = makeEvent();
+    const poisonOffset = nextOffset + 1;
+
+    const result = await processor.process(
+      buildMskEvent([
+        record(before),
+        { topic: env.topic, partition: 0, offset: nextOffset++, key: 'poison-key', value: '{"not": "a payment"', headers: { origin: 'test' } },
+        record(after),
+      ]),
+      context,
+    );
+    const [deadLetter] = await readDeadLetters(env.deadLetterTopic, 1);
+
+    expect(result.summary.applied).toBe(2);
+    expect(result.summary.deadLettered).toBe(1);
+    expect((await readPayment(env.knex, before.provider, before.paymentId))?.applied_events).toBe(1);
+    expect((await readPayment(env.knex, after.provider, after.paymentId))?.applied_events).toBe(1);
+    expect(deadLetter?.key).toBe('poison-key');
+    expect(deadLetter?.value).toBe('{"not": "a payment"');
+    expect(deadLetter?.headers.origin).toBe('test');
+    expect(deadLetter?.headers['dlq-reason']).toBe('invalid-json');
+    expect(deadLetter?.headers['dlq-error']).toContain('not JSON');
+    expect(deadLetter?.headers['dlq-source-topic']).toBe(env.topic);
+    expect(deadLetter?.headers['dlq-source-partition']).toBe('0');
+    expect(deadLetter?.headers['dlq-source-offset']).toBe(String(poisonOffset));
+    expect(deadLetter?.headers['dlq-failed-at']).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+  });
+
+  it('dead-letters conflicting duplicates and values MySQL rejects', async () => {
+    const processor = env.createProcessor();
+    const original = makeEvent();
+    const conflicting = { ...original, amount: '999.00' };
+    const tooLarge = makeEvent({ amount: '1234567890123456789.00' });
+    const good = makeEvent();
+
+    await processor.process(buildMskEvent([record(original)]), context);
+    const result = await processor.process(buildMskEvent([record(conflicting), record(tooLarge), record(good)]), context);
+    const deadLetters = await readDeadLetters(env.deadLetterTopic, 3);
+    const reasons = deadLetters.slice(1).map((entry) => entry.headers['dlq-reason']).sort();
+
+    expect(result.summary.applied).toBe(1);
+    expect(result.summary.deadLettered).toBe(2);
+    expect(reasons).toEqual(['conflicting-duplicate', 'rejected-by-database']);
+    expect((await readPayment(env.knex, original.provider, original.paymentId))?.amount).toBe('500.0000');
+    expect(await readPayment(env.knex, tooLarge.provider, tooLarge.paymentId)).toBeUndefined();
+    expect(await countRows(env.knex, 'processed_events', 'event_id = ?', [tooLarge.eventId])).toBe(0);
+    expect((await readPayment(env.knex, good.provider, good.paymentId))?.applied_events).toBe(1);
+  });
+
+  it('applies an event once after its Redis keys are deleted', async () => {
+    const processor = env.createProcessor();
+    const event = makeEvent();
+
+    await processor.process(buildMskEvent([record(event)]), context);
+    const deleted = await deleteRedisPrefix(env.redis, env.redisPrefix);
+    const redelivered = await processor.process(buildMskEvent([record(event)]), context);
+
+    expect(deleted).toBeGreaterThan(0);
+    expect(redelivered.summary.applied).toBe(0);
+    expect(redelivered.summary.duplicates).toBe(1);
+    expect(await countRows(env.knex, 'processed_events', 'event_id = ?', [event.eventId])).toBe(1);
+    expect((await readPayment(env.knex, event.provider, event.paymentId))?.applied_events).toBe(1);
+    expect(await env.redis.hget(`${env.redisPrefix}idempotency:${event.eventId}`, 'status')).toBe('completed');
+  });
+
+  it('stores amounts exactly', async () => {
+    const processor = env.createProcessor();
+    const events = [
+      makeEvent({ amount: '12345678901234.56', currency: 'USD' }),
+      makeEvent({ amount: '0.10', currency: 'EUR' }),
+      makeEvent({ amount: '8.165', currency: 'KWD' }),
+    ];
+
+    await processor.process(buildMskEvent(events.map((event) => record(event))), context);
+    const stored = await Promise.all(events.map((event) => readPayment(env.knex, event.provider, event.paymentId)));
+    const [equalities] = (await env.knex.raw(
+      `SELECT SUM(amount = CAST(? AS DECIMAL(22,4)) OR amount = CAST(? AS DECIMAL(22,4)) OR amount = CAST(? AS DECIMAL(22,4))) AS exact
+       FROM payments WHERE payment_id IN (?, ?, ?)`,
+      ['12345678901234.56', '0.10', '8.165', ...events.map((event) => event.paymentId)],
+    )) as [Array<{ exact: string }>];
+
+    expect(stored.map((row) => row?.amount)).toEqual(['12345678901234.5600', '0.1000', '8.1650']);
+    expect(stored.map((row) => row?.currency)).toEqual(['USD', 'EUR', 'KWD']);
+    expect(Number(equalities[0]?.exact)).toBe(3);
+  });
+
+  it('defers an event leased by another invocation', async () => {
+    const event = makeEvent();
+    const key = `${env.redisPrefix}idempotency:${event.eventId}`;
+    const processor = env.createProcessor();
+    const partial = env.createProcessor({ config: { partialBatchResponse: true } });
+    const offset = nextOffset;
+    const { hashPaymentEvent } = await import('../../lib/processing/eventHash.js');
+    await env.redis.hset(key, 'status', 'in_progress', 'hash', hashPaymentEvent(event), 'owner', 'another-invocation');
+    await env.redis.pexpire(key, 60_000);
+
+    await expect(processor.process(buildMskEvent([record(event)]), context)).rejects.toBeInstanceOf(LeaseHeldError);
+    const reported = await partial.process(buildMskEvent([paymentEventRecord(env.topic, 1, offset, event)]), context);
+
+    expect(reported.batchItemFailures).toEqual([{ partition: `${env.topic}-1`, offset }]);
+    expect(await readPayment(env.knex, event.provider, event.paymentId)).toBeUndefined();
+  });
+
+  it('takes over an expired lease', async () => {
+    const event = makeEvent();
+    const key = `${env.redisPrefix}idempotency:${event.eventId}`;
+    const { hashPaymentEvent } = await import('../../lib/processing/eventHash.js');
+    await env.redis.hset(key, 'status', 'in_progress', 'hash', hashPaymentEvent(event), 'owner', 'crashed-invocation');
+    await env.redis.pexpire(key, 200);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    const result = await env.createProcessor().process(buildMskEvent([record(event)]), context);
+
+    expect(result.summary.applied).toBe(1);
+    expect((await readPayment(env.knex, event.provider, event.paymentId))?.applied_events).toBe(1);
+  });
+});
