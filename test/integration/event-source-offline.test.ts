@@ -16,12 +16,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadKafkaConfig } from '../../lib/config.js';
 import { createKafka, ensureTopics, type Kafka } from '../../lib/kafka.js';
 import type { KafkaEvent } from '../../local/kafka-event-source/src/event.js';
+import { findFreePort } from '../../scripts/stack/offline.js';
 
 const REPOSITORY = resolve(import.meta.dirname, '../..');
 const BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
-// Ports away from the defaults (3000/3002) so a developer's own `sls offline` does not collide.
-const HTTP_PORT = 3190;
-const LAMBDA_PORT = 3192;
+// Free ports picked at start-up, so neither a developer's own `sls offline` nor a parallel run collides.
+let HTTP_PORT = 0;
+let LAMBDA_PORT = 0;
 
 const id = randomUUID().slice(0, 8);
 const topic = `test-esm-offline-${id}`;
@@ -153,6 +154,8 @@ async function stopChild(): Promise<boolean> {
 }
 
 beforeAll(async () => {
+  HTTP_PORT = await findFreePort();
+  LAMBDA_PORT = await findFreePort();
   kafka = createKafka({ ...loadKafkaConfig({}), brokers: BROKERS.split(','), clientId: 'event-source-offline-test' });
   await ensureTopics(kafka, [{ topic, numPartitions: 1 }]);
 
