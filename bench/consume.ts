@@ -7,12 +7,21 @@
  * - pipeline: BatchProcessor.process on pre-built MSK events (base64 decoding, validation,
  *   Redis claims and completions, the ledger and state transaction);
  * - ceiling: the same payment rows written by one multi-row INSERT ... ON DUPLICATE KEY UPDATE
- *   per batch, with no Redis, no decoding and no ledger.
+ *   per batch, with no Redis, no decoding and no ledger. Its statement text is built with the
+ *   same literal builder the pipeline uses (lib/db/sqlLiterals.ts), so the ratio does not
+ *   measure a difference in how the client formats SQL.
  * Both rates count every record of the batch (duplicates included), so the ratio is the ceiling's
- * time over the pipeline's. The last output line is JSON with both rates and the ratio.
+ * time over the pipeline's.
  *
- * Uses its own database (BENCH_MYSQL_DATABASE, default pw_bench_consume, dropped at the end) and a
- * Redis key prefix of its own. BENCH_EVENTS_PER_SIZE sets the records per batch size (default 20000).
+ * Each side writes to its own database on the same server, so the two run interleaved batch by
+ * batch (alternating which goes first) and see the same load from other processes. A round runs
+ * every batch size once on emptied tables after two warm-up batches; the results are the median
+ * over the rounds. The last output line is JSON with both rates and the ratio.
+ *
+ * Uses two databases of its own, BENCH_MYSQL_DATABASE (default pw_bench_consume) and the same
+ * name with _ceiling, and drops both at the end. Its Redis keys have a prefix of their own.
+ * BENCH_EVENTS_PER_SIZE sets the records per batch size and round (default 20000), BENCH_ROUNDS
+ * the rounds (default 5).
  */
 process.env.LOG_LEVEL ??= 'warn';
 
@@ -31,6 +40,7 @@ import { BatchProcessor } from '../lib/processing/batchProcessor.js';
 import { loadProcessingConfig } from '../lib/processing/config.js';
 import { buildMskEvent, paymentEventRecord } from '../lib/processing/mskEventBuilder.js';
 import { toMysqlDateTime } from '../lib/processing/statusRules.js';
+import { rowsLiteral, type SqlLiteralValue } from '../lib/db/sqlLiterals.js';
 
 const BATCH_SIZES = [100, 1000] as const;
 const DUPLICATE_SHARE = 0.1;
@@ -38,15 +48,18 @@ const WARM_UP_BATCHES = 2;
 const TOPIC = 'bench-consume';
 
 const eventsPerSize = readInteger(process.env, 'BENCH_EVENTS_PER_SIZE', 20_000, 1000, 1_000_000);
+const rounds = readInteger(process.env, 'BENCH_ROUNDS', 5, 1, 100);
 const database = readString(process.env, 'BENCH_MYSQL_DATABASE', 'pw_bench_consume');
+const ceilingDatabase = `${database}_ceiling`;
 const mysql = { ...loadMysqlConfig(), database };
+const ceilingMysql = { ...loadMysqlConfig(), database: ceilingDatabase };
 const logger = createLogger('bench-consume');
 
 interface PreparedBatch {
   event: MSKEvent;
   records: number;
   /** One row per payment of the batch: what the ceiling upserts. */
-  paymentRows: unknown[][];
+  paymentRows: SqlLiteralValue[][];
 }
 
 let sequence = 0;
@@ -71,7 +84,7 @@ function newEvent(): PaymentEvent {
   };
 }
 
-function paymentRow(event: PaymentEvent, now: string): unknown[] {
+function paymentRow(event: PaymentEvent, now: string): SqlLiteralValue[] {
   const at = toMysqlDateTime(event.occurredAt ?? event.receivedAt);
   return [
     event.provider, event.paymentId, event.status, STATUS_RANK[event.status], event.eventType, event.amount, event.currency,
@@ -113,25 +126,46 @@ const CEILING_UPDATE = CEILING_COLUMNS.slice(2)
   .map((column) => `${column} = VALUES(${column})`)
   .join(', ');
 
-async function runCeiling(knex: Knex, batches: readonly PreparedBatch[]): Promise<number> {
-  const row = `(${CEILING_COLUMNS.map(() => '?').join(', ')})`;
+const CEILING_INSERT = `INSERT INTO payments (${CEILING_COLUMNS.join(', ')}) VALUES `;
+
+/** Writes one batch the bare way and returns the time taken, in ms. */
+async function runCeilingBatch(knex: Knex, batch: PreparedBatch): Promise<number> {
   const started = performance.now();
-  for (const batch of batches) {
-    await knex.raw(
-      `INSERT INTO payments (${CEILING_COLUMNS.join(', ')}) VALUES ${batch.paymentRows.map(() => row).join(', ')} ` +
-        `ON DUPLICATE KEY UPDATE ${CEILING_UPDATE}`,
-      batch.paymentRows.flat() as Knex.RawBinding[],
-    );
-  }
+  await knex.raw(`${CEILING_INSERT}${rowsLiteral(batch.paymentRows)} ON DUPLICATE KEY UPDATE ${CEILING_UPDATE}`);
   return performance.now() - started;
 }
 
-async function runPipeline(processor: BatchProcessor, batches: readonly PreparedBatch[]): Promise<number> {
+/** Processes one batch and returns the time taken, in ms. */
+async function runPipelineBatch(processor: BatchProcessor, batch: PreparedBatch): Promise<number> {
   const started = performance.now();
-  for (const batch of batches) {
-    await processor.process(batch.event, { requestId: 'bench', remainingTimeMs: 60_000 });
+  const result = await processor.process(batch.event, { requestId: 'bench', remainingTimeMs: 60_000 });
+  const elapsed = performance.now() - started;
+  if (result.summary.applied + result.summary.duplicates !== batch.records) {
+    throw new Error(`The pipeline applied ${result.summary.applied} and skipped ${result.summary.duplicates} of ${batch.records} records`);
   }
-  return performance.now() - started;
+  return elapsed;
+}
+
+/**
+ * Runs both sides over the same batches, batch by batch, alternating which side goes first.
+ * Returns the total time of each side, in ms.
+ */
+async function runInterleaved(
+  sides: { knex: Knex; ceilingKnex: Knex; processor: BatchProcessor },
+  batches: readonly PreparedBatch[],
+): Promise<{ pipelineMs: number; ceilingMs: number }> {
+  let pipelineMs = 0;
+  let ceilingMs = 0;
+  for (const [index, batch] of batches.entries()) {
+    if (index % 2 === 0) {
+      ceilingMs += await runCeilingBatch(sides.ceilingKnex, batch);
+      pipelineMs += await runPipelineBatch(sides.processor, batch);
+    } else {
+      pipelineMs += await runPipelineBatch(sides.processor, batch);
+      ceilingMs += await runCeilingBatch(sides.ceilingKnex, batch);
+    }
+  }
+  return { pipelineMs, ceilingMs };
 }
 
 async function truncate(knex: Knex): Promise<void> {
@@ -148,8 +182,24 @@ async function deletePrefix(redis: ReturnType<typeof createRedisClient>, prefix:
   } while (cursor !== '0');
 }
 
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((left, right) => left - right);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
+function eventsPerSecond(records: number, ms: number): number {
+  return Math.round((records / ms) * 1000);
+}
+
+function roundRatio(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}
+
 await migrateDatabase(mysql);
+await migrateDatabase(ceilingMysql);
 const knex = createKnex(mysql);
+const ceilingKnex = createKnex(ceilingMysql);
 const redis = createRedisClient(loadRedisConfig());
 const redisPrefix = `bench:consume:${randomUUID().slice(0, 8)}:`;
 const config = { ...loadProcessingConfig(), redisKeyPrefix: redisPrefix };
@@ -167,48 +217,67 @@ const processor = new BatchProcessor({
   logger,
 });
 
-const results: Array<{ batchSize: number; records: number; pipelineEventsPerSecond: number; ceilingEventsPerSecond: number; ratio: number }> = [];
-let pipelineMs = 0;
-let ceilingMs = 0;
-let totalRecords = 0;
+interface RoundResult {
+  records: number;
+  pipelineMs: number;
+  ceilingMs: number;
+}
+
+const bySize = new Map<number, RoundResult[]>(BATCH_SIZES.map((size) => [size, []]));
+const overall: RoundResult[] = [];
 
 try {
-  for (const size of BATCH_SIZES) {
-    const batchCount = Math.ceil(eventsPerSize / size);
-    const warmUp = prepareBatches(size, WARM_UP_BATCHES);
-    const batches = prepareBatches(size, batchCount);
-    const records = batches.reduce((sum, batch) => sum + batch.records, 0);
+  for (let round = 0; round < rounds; round++) {
+    const total: RoundResult = { records: 0, pipelineMs: 0, ceilingMs: 0 };
+    for (const size of BATCH_SIZES) {
+      const warmUp = prepareBatches(size, WARM_UP_BATCHES);
+      const batches = prepareBatches(size, Math.ceil(eventsPerSize / size));
+      const records = batches.reduce((sum, batch) => sum + batch.records, 0);
 
-    await truncate(knex);
-    await runCeiling(knex, warmUp);
-    const ceiling = await runCeiling(knex, batches);
+      await truncate(knex);
+      await truncate(ceilingKnex);
+      await deletePrefix(redis, redisPrefix);
+      await runInterleaved({ knex, ceilingKnex, processor }, warmUp);
+      const measured = await runInterleaved({ knex, ceilingKnex, processor }, batches);
 
-    await truncate(knex);
-    await deletePrefix(redis, redisPrefix);
-    await runPipeline(processor, warmUp);
-    const pipeline = await runPipeline(processor, batches);
-
-    const result = {
-      batchSize: size,
-      records,
-      pipelineEventsPerSecond: Math.round((records / pipeline) * 1000),
-      ceilingEventsPerSecond: Math.round((records / ceiling) * 1000),
-      ratio: Math.round((ceiling / pipeline) * 1000) / 1000,
-    };
-    results.push(result);
-    pipelineMs += pipeline;
-    ceilingMs += ceiling;
-    totalRecords += records;
-    console.log(
-      `batch size ${size}: ${records} records, pipeline ${result.pipelineEventsPerSecond} events/s, ` +
-        `ceiling ${result.ceilingEventsPerSecond} events/s, ratio ${result.ratio}`,
-    );
+      bySize.get(size)?.push({ records, ...measured });
+      total.records += records;
+      total.pipelineMs += measured.pipelineMs;
+      total.ceilingMs += measured.ceilingMs;
+      console.log(
+        `round ${round + 1}/${rounds}, batch size ${size}: ${records} records, pipeline ${eventsPerSecond(records, measured.pipelineMs)} events/s, ` +
+          `ceiling ${eventsPerSecond(records, measured.ceilingMs)} events/s, ratio ${roundRatio(measured.ceilingMs / measured.pipelineMs)}`,
+      );
+    }
+    overall.push(total);
   }
 } finally {
   await deletePrefix(redis, redisPrefix);
   await knex.raw(`DROP DATABASE IF EXISTS \`${database}\``);
+  await ceilingKnex.raw(`DROP DATABASE IF EXISTS \`${ceilingDatabase}\``);
   await knex.destroy();
+  await ceilingKnex.destroy();
   redis.disconnect();
+}
+
+function summarize(results: readonly RoundResult[]) {
+  return {
+    pipelineEventsPerSecond: median(results.map((result) => eventsPerSecond(result.records, result.pipelineMs))),
+    ceilingEventsPerSecond: median(results.map((result) => eventsPerSecond(result.records, result.ceilingMs))),
+    ratio: roundRatio(median(results.map((result) => result.ceilingMs / result.pipelineMs))),
+    ratioRange: [
+      roundRatio(Math.min(...results.map((result) => result.ceilingMs / result.pipelineMs))),
+      roundRatio(Math.max(...results.map((result) => result.ceilingMs / result.pipelineMs))),
+    ],
+  };
+}
+
+const sizes = BATCH_SIZES.map((size) => ({ batchSize: size, records: bySize.get(size)?.[0]?.records ?? 0, ...summarize(bySize.get(size) ?? []) }));
+for (const size of sizes) {
+  console.log(
+    `batch size ${size.batchSize}, median of ${rounds} rounds: pipeline ${size.pipelineEventsPerSecond} events/s, ` +
+      `ceiling ${size.ceilingEventsPerSecond} events/s, ratio ${size.ratio} (rounds ${size.ratioRange.join(' to ')})`,
+  );
 }
 
 console.log(
@@ -216,9 +285,8 @@ console.log(
     benchmark: 'consume',
     host: { cpus: os.cpus().length, node: process.version },
     duplicateShare: DUPLICATE_SHARE,
-    sizes: results,
-    pipelineEventsPerSecond: Math.round((totalRecords / pipelineMs) * 1000),
-    ceilingEventsPerSecond: Math.round((totalRecords / ceilingMs) * 1000),
-    ratio: Math.round((ceilingMs / pipelineMs) * 1000) / 1000,
+    rounds,
+    sizes,
+    ...summarize(overall),
   }),
 );

@@ -38,57 +38,62 @@ export interface IdempotencyOptions {
 }
 
 // KEYS: one idempotency key per event. ARGV[1]: owner, ARGV[2]: lease in ms,
-// ARGV[2 + i]: payload hash of KEYS[i]. Returns one status per key.
+// ARGV[2 + i]: payload hash of KEYS[i]. Returns one status letter per key in a single string
+// (CLAIM_STATUS_BY_LETTER), which is cheaper to build and parse than a reply per key.
 const CLAIM_SCRIPT = `
-local results = {}
+local owner = ARGV[1]
+local lease = ARGV[2]
+local statuses = {}
 for i, key in ipairs(KEYS) do
   local hash = ARGV[i + 2]
   local state = redis.call('HMGET', key, 'status', 'hash', 'owner')
   if not state[1] then
-    redis.call('HSET', key, 'status', 'in_progress', 'hash', hash, 'owner', ARGV[1])
-    redis.call('PEXPIRE', key, ARGV[2])
-    results[i] = 'claimed'
+    redis.call('HSET', key, 'status', 'in_progress', 'hash', hash, 'owner', owner)
+    redis.call('PEXPIRE', key, lease)
+    statuses[i] = 'c'
   elseif state[2] ~= hash then
-    results[i] = 'conflict'
+    statuses[i] = 'x'
   elseif state[1] == 'completed' then
-    results[i] = 'completed'
-  elseif state[3] == ARGV[1] then
-    results[i] = 'claimed'
+    statuses[i] = 'd'
+  elseif state[3] == owner then
+    statuses[i] = 'c'
   else
-    results[i] = 'held'
+    statuses[i] = 'h'
   end
 end
-return results
+return table.concat(statuses)
 `;
 
-// KEYS: idempotency keys. ARGV[1]: owner, ARGV[2]: retention in ms, then per key a pair
-// (action, hash) where action is "complete" or "release". A completion is written even when
-// this owner's lease has expired, because the ledger already holds the event; a release deletes
-// the key only while this owner still holds it in progress.
+// KEYS: the keys to complete, then the keys to release. ARGV[1]: owner, ARGV[2]: retention in
+// ms, ARGV[3]: number of keys to complete (n), ARGV[3 + i]: payload hash of KEYS[i] for i <= n.
+// A completion is written even when this owner's lease has expired, because the ledger already
+// holds the event. A release deletes the key only while this owner still holds it in progress.
 const SETTLE_SCRIPT = `
-for i, key in ipairs(KEYS) do
-  local action = ARGV[2 * i + 1]
-  local hash = ARGV[2 * i + 2]
-  if action == 'complete' then
-    redis.call('HSET', key, 'status', 'completed', 'hash', hash)
-    redis.call('HDEL', key, 'owner')
-    redis.call('PEXPIRE', key, ARGV[2])
-  else
-    local state = redis.call('HMGET', key, 'status', 'owner')
-    if state[1] == 'in_progress' and state[2] == ARGV[1] then
-      redis.call('DEL', key)
-    end
+local owner = ARGV[1]
+local retention = ARGV[2]
+local completions = tonumber(ARGV[3])
+for i = 1, completions do
+  local key = KEYS[i]
+  redis.call('HSET', key, 'status', 'completed', 'hash', ARGV[i + 3])
+  redis.call('HDEL', key, 'owner')
+  redis.call('PEXPIRE', key, retention)
+end
+for i = completions + 1, #KEYS do
+  local key = KEYS[i]
+  local state = redis.call('HMGET', key, 'status', 'owner')
+  if state[1] == 'in_progress' and state[2] == owner then
+    redis.call('DEL', key)
   end
 end
 return #KEYS
 `;
 
 interface IdempotencyCommands {
-  claimIdempotencyKeys(numberOfKeys: number, ...keysAndArgs: Array<string | number>): Promise<string[]>;
+  claimIdempotencyKeys(numberOfKeys: number, ...keysAndArgs: Array<string | number>): Promise<string>;
   settleIdempotencyKeys(numberOfKeys: number, ...keysAndArgs: Array<string | number>): Promise<number>;
 }
 
-const CLAIM_STATUSES: readonly ClaimStatus[] = ['claimed', 'completed', 'conflict', 'held'];
+const CLAIM_STATUS_BY_LETTER: Readonly<Record<string, ClaimStatus>> = { c: 'claimed', d: 'completed', x: 'conflict', h: 'held' };
 
 /**
  * Creates an ioredis client whose commands fail within bounded time when Redis is unreachable:
@@ -131,15 +136,27 @@ export class IdempotencyStore {
    */
   async claim(owner: string, leaseMs: number, requests: readonly ClaimRequest[]): Promise<ClaimStatus[]> {
     if (requests.length === 0) return [];
-    const keys = requests.map((request) => this.keyFor(request.eventId));
-    const hashes = requests.map((request) => request.hash);
-    const replies = await this.#redis.claimIdempotencyKeys(keys.length, ...keys, owner, Math.max(1, Math.ceil(leaseMs)), ...hashes);
-    return replies.map((reply, index) => {
-      if (!(CLAIM_STATUSES as readonly string[]).includes(reply)) {
-        throw new Error(`Unexpected idempotency claim reply ${JSON.stringify(reply)} for event ${requests[index]?.eventId}`);
-      }
-      return reply as ClaimStatus;
+    const args: Array<string | number> = new Array(requests.length * 2 + 2);
+    requests.forEach((request, index) => {
+      args[index] = this.keyFor(request.eventId);
+      args[requests.length + 2 + index] = request.hash;
     });
+    args[requests.length] = owner;
+    args[requests.length + 1] = Math.max(1, Math.ceil(leaseMs));
+
+    const reply = await this.#redis.claimIdempotencyKeys(requests.length, ...args);
+    if (typeof reply !== 'string' || reply.length !== requests.length) {
+      throw new Error(`Unexpected idempotency claim reply ${JSON.stringify(reply)}: expected one status letter for each of ${requests.length} events`);
+    }
+    const statuses: ClaimStatus[] = new Array(requests.length);
+    for (let index = 0; index < requests.length; index++) {
+      const status = CLAIM_STATUS_BY_LETTER[reply.charAt(index)];
+      if (status === undefined) {
+        throw new Error(`Unexpected idempotency claim status ${JSON.stringify(reply.charAt(index))} for event ${requests[index]?.eventId}`);
+      }
+      statuses[index] = status;
+    }
+    return statuses;
   }
 
   /**
@@ -147,14 +164,14 @@ export class IdempotencyStore {
    * `released` events, in one round trip.
    */
   async settle(owner: string, completed: readonly ClaimRequest[], released: readonly ClaimRequest[]): Promise<void> {
-    const entries = [
-      ...completed.map((request) => ({ request, action: 'complete' })),
-      ...released.map((request) => ({ request, action: 'release' })),
-    ];
-    if (entries.length === 0) return;
-    const keys = entries.map((entry) => this.keyFor(entry.request.eventId));
-    const pairs = entries.flatMap((entry) => [entry.action, entry.request.hash]);
-    await this.#redis.settleIdempotencyKeys(keys.length, ...keys, owner, this.#options.retentionSeconds * 1000, ...pairs);
+    const keyCount = completed.length + released.length;
+    if (keyCount === 0) return;
+    const args: Array<string | number> = [];
+    for (const request of completed) args.push(this.keyFor(request.eventId));
+    for (const request of released) args.push(this.keyFor(request.eventId));
+    args.push(owner, this.#options.retentionSeconds * 1000, completed.length);
+    for (const request of completed) args.push(request.hash);
+    await this.#redis.settleIdempotencyKeys(keyCount, ...args);
   }
 
   /** Releases the leases `owner` holds on these events, so a retry can claim them at once. */

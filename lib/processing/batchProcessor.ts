@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { MSKEvent } from 'aws-lambda';
-import type { PaymentRepository, CandidateEvent, ApplyOutcome } from '../db/paymentRepository.js';
+import type { PaymentRepository, CandidateEvent, ApplyOutcome, LockedPayments } from '../db/paymentRepository.js';
 import type { ClaimRequest, IdempotencyStore } from '../idempotency.js';
 import { describeError, type Logger } from '../logger.js';
 import type { ProcessingConfig } from './config.js';
@@ -134,23 +134,31 @@ export class BatchProcessor {
     // as a batch item failure) and is redelivered. By then the holder has either completed the
     // claim (a duplicate) or its lease has expired (and this processor takes it over).
     const leaseMs = (context.remainingTimeMs ?? config.defaultLeaseMs) + config.leaseMarginMs;
+    const claiming = idempotency.claim(owner, leaseMs, candidates);
+    const claimedOnly = claiming.then((statuses) => candidates.filter((_, index) => statuses[index] === 'claimed'));
+    // The transaction starts while the claims run; its writes wait for them (see #applyWithRetries).
+    const applying = this.#applyWithRetries(candidates, claimedOnly, logger);
+    applying.catch(() => undefined);
+    claimedOnly.catch(() => undefined);
+
     let statuses;
     try {
-      statuses = await idempotency.claim(owner, leaseMs, candidates);
+      statuses = await claiming;
     } catch (error) {
       logger.error('Claiming idempotency keys failed; failing the batch so it is retried', { records: decoded.length, ...describeError(error) });
+      // The transaction rolls back because the claims it waits for failed.
+      await applying.catch(() => undefined);
       await this.#releaseQuietly(owner, candidates, logger);
       throw new BatchFailedError('Claiming the idempotency keys in Redis failed; the batch will be retried', { cause: error });
     }
 
-    const claimed: Candidate[] = [];
+    const claimed = await claimedOnly;
     const deferred: Candidate[] = [];
     statuses.forEach((status, index) => {
       const candidate = candidates[index] as Candidate;
-      if (status === 'claimed') claimed.push(candidate);
-      else if (status === 'completed') counts.duplicates++;
+      if (status === 'completed') counts.duplicates++;
       else if (status === 'held') deferred.push(candidate);
-      else {
+      else if (status === 'conflict') {
         deadLetters.push({
           record: candidate.record,
           eventId: candidate.eventId,
@@ -164,7 +172,7 @@ export class BatchProcessor {
     const completed: Candidate[] = [];
     const released: Candidate[] = [];
     try {
-      const applied = await this.#applyWithRetries(claimed, logger);
+      const applied = await applying;
       transactionAttempts = applied.attempts;
       applied.outcomes.forEach((outcome, index) => {
         const candidate = claimed[index] as Candidate;
@@ -225,22 +233,55 @@ export class BatchProcessor {
   }
 
   /**
-   * Runs the batch transaction, retrying deadlocks and lock wait timeouts. When MySQL rejects
-   * a value, the transaction is rolled back and run again with each event in its own savepoint,
-   * so only the offending events are rejected and the rest commit.
+   * Runs the batch transaction, retrying deadlocks, lock wait timeouts and duplicate keys. When
+   * MySQL rejects a value, the transaction is rolled back and run again with each event in its
+   * own savepoint, so only the offending events are rejected and the rest commit. Returns one
+   * outcome per event that `claimedOnly` resolves to, in its order.
+   *
+   * The first attempt begins the transaction and locks the payment rows of every candidate
+   * while the Redis claims are still running, and writes only once they are back:
+   *
+   *   Redis:  claim ──────────────┐
+   *   MySQL:  BEGIN ── lock rows ─┴─ ledger ── payments ── COMMIT
+   *
+   * Writes still follow the claims, so no event is applied without its lease. The price: rows
+   * of events another invocation holds are locked too until this transaction ends, and a batch
+   * of only duplicates still runs one transaction with its locking read. On the two-core test
+   * host (Node, Redis and MariaDB on one machine) this saved about 5% per 100-record batch and
+   * no measurable time per 1,000-record batch. With Redis and MySQL on other hosts it also hides
+   * network round trips, which was not measured.
    */
-  async #applyWithRetries(claimed: readonly Candidate[], logger: Logger): Promise<{ outcomes: FinalOutcome[]; attempts: number }> {
-    if (claimed.length === 0) return { outcomes: [], attempts: 0 };
+  async #applyWithRetries(
+    candidates: readonly Candidate[],
+    claimedOnly: Promise<readonly Candidate[]>,
+    logger: Logger,
+  ): Promise<{ outcomes: FinalOutcome[]; attempts: number }> {
+    if (candidates.length === 0) return { outcomes: [], attempts: 0 };
     const { knex, repository, config, hooks } = this.#deps;
     const retry = { maxAttempts: config.transactionMaxAttempts, baseDelayMs: config.retryBaseDelayMs, maxDelayMs: config.retryMaxDelayMs };
     let isolateEvents = false;
 
     const result = await withTransactionRetries(
-      async () => {
+      async (attemptNumber) => {
         try {
           return await knex.transaction(
             async (trx): Promise<FinalOutcome[]> => {
-              const outcomes = isolateEvents ? await this.#applyOneByOne(trx, claimed, logger) : await repository.applyEvents(trx, claimed);
+              let locked: LockedPayments | undefined;
+              if (attemptNumber === 1) {
+                const locking = repository.lockPayments(trx, candidates.map((candidate) => candidate.event));
+                locking.catch(() => undefined);
+                await claimedOnly.catch(async (error: unknown) => {
+                  await locking.catch(() => undefined);
+                  throw error;
+                });
+                locked = await locking;
+              }
+              const claimed = await claimedOnly;
+              if (claimed.length === 0) return [];
+
+              const outcomes = isolateEvents
+                ? await this.#applyOneByOne(trx, claimed, logger)
+                : await repository.applyEvents(trx, claimed, { locked, readWholeLedger: attemptNumber > 1 });
               await hooks?.beforeCommit?.(trx);
               return outcomes;
             },
@@ -250,6 +291,7 @@ export class BatchProcessor {
           if (isolateEvents || !isDataError(error)) throw error;
           logger.warn('MySQL rejected a value in the batch; applying its events one by one to find the offending ones', describeDatabaseError(error));
           isolateEvents = true;
+          const claimed = await claimedOnly;
           return await knex.transaction((trx) => this.#applyOneByOne(trx, claimed, logger), { isolationLevel: 'read committed' });
         }
       },
@@ -264,7 +306,9 @@ export class BatchProcessor {
     for (const candidate of claimed) {
       try {
         // A nested Knex transaction is a savepoint: a rejected event rolls back only its own writes.
-        const [outcome] = await trx.transaction((savepoint) => this.#deps.repository.applyEvents(savepoint, [candidate]));
+        const [outcome] = await trx.transaction((savepoint) =>
+          this.#deps.repository.applyEvents(savepoint, [candidate], { readWholeLedger: true }),
+        );
         outcomes.push(outcome ?? 'stale');
       } catch (error) {
         if (!isDataError(error)) throw error;

@@ -35,18 +35,6 @@ export class LeaseHeldError extends Error {
   }
 }
 
-/**
- * Raised inside the batch transaction when payment rows that did not exist at the locking read
- * were inserted by a concurrent transaction before the upsert. The transaction is rolled back
- * and retried; the retry finds and locks those rows.
- */
-export class ConcurrentWriteError extends Error {
-  constructor(readonly rows: number, readonly provider: string) {
-    super(`${rows} payment row(s) of provider ${provider} were first inserted by a concurrent transaction; retrying the batch transaction`);
-    this.name = 'ConcurrentWriteError';
-  }
-}
-
 /** Raised when the batch could not be completed; the event-source mapping retries it. */
 export class BatchFailedError extends Error {
   constructor(message: string, options: { cause: unknown }) {
@@ -72,10 +60,10 @@ function errnoOf(error: unknown): number | undefined {
 
 /**
  * True for failures that a new attempt of the same transaction can get past: deadlock, lock
- * wait timeout, a ledger row inserted by a concurrent transaction, a concurrent first insert.
+ * wait timeout, and a duplicate key, which means that a concurrent transaction inserted a
+ * ledger row or a payment row of the batch first.
  */
 export function isRetryableTransactionError(error: unknown): boolean {
-  if (error instanceof ConcurrentWriteError) return true;
   const errno = errnoOf(error);
   return errno === ER_LOCK_DEADLOCK || errno === ER_LOCK_WAIT_TIMEOUT || errno === ER_DUP_ENTRY;
 }

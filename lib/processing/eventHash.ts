@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { PaymentEvent } from '../paymentEvent.js';
 
 /**
@@ -20,5 +20,7 @@ export function hashPaymentEvent(event: PaymentEvent): string {
     event.orderId,
     event.occurredAt,
   ]);
-  return createHash('sha256').update(canonical).digest('hex');
+  // crypto.hash (Node.js 20.12 and later) skips the Hash object that createHash builds, which
+  // made up about half the cost of hashing one event.
+  return hash('sha256', canonical, 'hex');
 }

@@ -3,6 +3,7 @@
  * sends: `records` maps "<topic>-<partition>" to that partition's records, each with a base64
  * key and value and headers as lists of byte values.
  */
+import { isUtf8 } from 'node:buffer';
 import type { MSKEvent, MSKRecord } from 'aws-lambda';
 import type { PaymentEvent } from '../paymentEvent.js';
 import type { DeadLetterReason } from './errors.js';
@@ -42,15 +43,28 @@ export class InvalidBatchEventError extends Error {
 
 // Canonical base64 only: Buffer.from(text, 'base64') skips foreign characters instead of failing.
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** The log and DLQ form of a record's coordinates: "<topic>-<partition>@<offset>". */
 export function formatCoordinates(coordinates: RecordCoordinates): string {
   return `${coordinates.topic}-${coordinates.partition}@${coordinates.offset}`;
 }
 
+/**
+ * Decodes base64 text, or returns undefined when BASE64 does not match it. Node's encoder only
+ * writes texts that BASE64 matches, so a text that survives the round trip needs no regular
+ * expression. Other texts, including valid ones whose unused padding bits are not zero, are
+ * checked with BASE64. For the 430-character values of the consume benchmark the round trip
+ * took about half the time of the regular expression.
+ */
 export function decodeBase64(text: string): Buffer | undefined {
-  return BASE64.test(text) ? Buffer.from(text, 'base64') : undefined;
+  const bytes = Buffer.from(text, 'base64');
+  if (bytes.toString('base64') === text) return bytes;
+  return BASE64.test(text) ? bytes : undefined;
+}
+
+function decodeKey(key: MSKRecord['key'] | undefined): Buffer | null {
+  if (typeof key !== 'string' || key === '') return null;
+  return decodeBase64(key) ?? Buffer.from(key);
 }
 
 function decodeHeaders(headers: MSKRecord['headers'] | undefined): Array<[string, Buffer]> {
@@ -65,6 +79,37 @@ function decodeHeaders(headers: MSKRecord['headers'] | undefined): Array<[string
     }
   }
   return decoded;
+}
+
+/**
+ * A BatchRecord that decodes its key and headers on first access. Only dead-lettered records
+ * need them, and decoding them for every record took about a fifth of the decoding time in the
+ * consume benchmark (four headers per record, each a list of byte values).
+ */
+class MskBatchRecord implements BatchRecord {
+  readonly coordinates: RecordCoordinates;
+  readonly partitionKey: string;
+  readonly encodedValue: string | null | undefined;
+  readonly #source: MSKRecord;
+  #key: Buffer | null | undefined;
+  #headers: Array<[string, Buffer]> | undefined;
+
+  constructor(partitionKey: string, source: MSKRecord) {
+    this.coordinates = { topic: source.topic, partition: source.partition, offset: source.offset };
+    this.partitionKey = partitionKey;
+    this.encodedValue = source.value;
+    this.#source = source;
+  }
+
+  get key(): Buffer | null {
+    if (this.#key === undefined) this.#key = decodeKey(this.#source.key);
+    return this.#key;
+  }
+
+  get headers(): Array<[string, Buffer]> {
+    this.#headers ??= decodeHeaders(this.#source.headers);
+    return this.#headers;
+  }
 }
 
 /**
@@ -86,14 +131,7 @@ export function flattenMskEvent(event: MSKEvent): BatchRecord[] {
       if (typeof record?.topic !== 'string' || !Number.isInteger(record.partition) || !Number.isInteger(record.offset)) {
         throw new InvalidBatchEventError(`A record under ${JSON.stringify(partitionKey)} has no topic, partition or offset`);
       }
-      const key = typeof record.key === 'string' && record.key !== '' ? decodeBase64(record.key) ?? Buffer.from(record.key) : null;
-      return {
-        coordinates: { topic: record.topic, partition: record.partition, offset: record.offset },
-        partitionKey,
-        key,
-        encodedValue: record.value,
-        headers: decodeHeaders(record.headers),
-      };
+      return new MskBatchRecord(partitionKey, record);
     });
     partitionRecords.sort((left, right) => left.coordinates.offset - right.coordinates.offset);
     flattened.push(...partitionRecords);
@@ -112,12 +150,10 @@ export function decodeRecord(record: BatchRecord): DecodedRecord {
   const bytes = decodeBase64(record.encodedValue);
   if (bytes === undefined) return invalid('invalid-base64', 'The record value is not valid base64');
 
-  let text: string;
-  try {
-    text = utf8.decode(bytes);
-  } catch {
-    return invalid('invalid-utf8', 'The record value is not valid UTF-8');
-  }
+  if (!isUtf8(bytes)) return invalid('invalid-utf8', 'The record value is not valid UTF-8');
+  // A leading byte order mark is dropped, as the WHATWG UTF-8 decoder does.
+  const hasByteOrderMark = bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
+  const text = bytes.toString('utf8', hasByteOrderMark ? 3 : 0);
 
   let parsed: unknown;
   try {

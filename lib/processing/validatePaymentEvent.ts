@@ -13,6 +13,7 @@ import {
   type PaymentStatus,
   type Provider,
 } from '../paymentEvent.js';
+import { isCalendarTime } from './calendar.js';
 import { InvalidPaymentEventError } from './errors.js';
 
 /** Maximum identifier length, in characters, of the payments and processed_events columns. */
@@ -65,13 +66,11 @@ function requireTimestamp(record: Record<string, unknown>, field: string): strin
   const value = record[field];
   if (typeof value !== 'string') throw new InvalidPaymentEventError(field, `must be an ISO 8601 UTC string, got ${typeName(value)}`);
   const match = UTC_TIMESTAMP.exec(value);
-  const parsed = Date.parse(value);
-  if (match === null || Number.isNaN(parsed)) {
+  if (match === null) {
     throw new InvalidPaymentEventError(field, `must look like 2024-05-01T12:00:00.000Z, got ${JSON.stringify(value)}`);
   }
-  // Date.parse accepts 2024-02-30 and rolls it over; a round trip catches impossible dates.
-  const canonical = new Date(parsed).toISOString();
-  if (canonical.slice(0, 19) !== value.slice(0, 19)) {
+  const [, year, month, day, hour, minute, second] = match.map(Number);
+  if (!isCalendarTime(year as number, month as number, day as number, hour as number, minute as number, second as number)) {
     throw new InvalidPaymentEventError(field, `is not a valid calendar time: ${JSON.stringify(value)}`);
   }
   return value;
