@@ -10,7 +10,8 @@
  *
  * Two measurements:
  * - closed loop: BENCH_CONCURRENCY (default 16) requests in flight, BENCH_REQUESTS (default
- *   5000) per side, after BENCH_WARMUP (default 500) unmeasured requests;
+ *   5000) per side and round, BENCH_ROUNDS (default 3) rounds in alternating order, after
+ *   BENCH_WARMUP (default 500) unmeasured requests;
  * - open loop: requests started on a fixed schedule of BENCH_RATE per second (default 1000) for
  *   BENCH_SECONDS (default 10), whether or not earlier ones finished. Latency counts from the
  *   scheduled start, so a stalled producer shows up in p99 instead of slowing the schedule.
@@ -31,6 +32,7 @@ const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 5000);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 500);
 const RATE = Number(process.env.BENCH_RATE ?? 1000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 const RUN = randomBytes(4).toString('hex');
 const TOPIC = `bench-ingest-${RUN}`;
@@ -158,6 +160,14 @@ async function openLoop(send: Send, rate: number, seconds: number): Promise<Stat
   return { ...summarize(latencies, performance.now() - started), failed };
 }
 
+/** Returns the round with the median requests/s. */
+function medianRound(rounds: Stats[]): Stats {
+  const sorted = [...rounds].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond);
+  const median = sorted[Math.floor(sorted.length / 2)];
+  if (median === undefined) throw new Error('No benchmark rounds ran; BENCH_ROUNDS must be at least 1.');
+  return median;
+}
+
 function line(label: string, stats: Stats): string {
   return `${label.padEnd(28)} ${String(stats.requestsPerSecond).padStart(6)} req/s   p50 ${stats.p50Ms.toFixed(2)} ms   p99 ${stats.p99Ms.toFixed(2)} ms   max ${stats.maxMs.toFixed(2)} ms`;
 }
@@ -170,9 +180,22 @@ try {
   await closedLoop(viaRawProducer, WARMUP);
   await closedLoop(viaHandler, WARMUP);
 
-  const raw = await closedLoop(viaRawProducer, REQUESTS);
-  const warm = await closedLoop(viaHandler, REQUESTS);
-  console.log(`closed loop, concurrency ${CONCURRENCY}, ${REQUESTS} requests each:`);
+  // Rounds alternate which side goes first, so drift on a shared machine (broker log
+  // segments, JIT, other processes) does not favour one side. Each side reports its median round.
+  const rawRounds: Stats[] = [];
+  const handlerRounds: Stats[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    if (round % 2 === 0) {
+      rawRounds.push(await closedLoop(viaRawProducer, REQUESTS));
+      handlerRounds.push(await closedLoop(viaHandler, REQUESTS));
+    } else {
+      handlerRounds.push(await closedLoop(viaHandler, REQUESTS));
+      rawRounds.push(await closedLoop(viaRawProducer, REQUESTS));
+    }
+  }
+  const raw = medianRound(rawRounds);
+  const warm = medianRound(handlerRounds);
+  console.log(`closed loop, concurrency ${CONCURRENCY}, ${REQUESTS} requests per side and round, median of ${ROUNDS} rounds:`);
   console.log(line('  raw producer', raw));
   console.log(line('  ingest handler', warm));
 
