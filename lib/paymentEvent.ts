@@ -11,7 +11,7 @@ export type Provider = (typeof PROVIDERS)[number];
 
 /**
  * Payment statuses in the order a payment moves through them. A stored status is only
- * replaced by one of equal or higher rank (see lib/paymentStatus rules in the processor).
+ * replaced by one of equal or higher rank that is not older (lib/processing/statusRules.ts).
  */
 export const PAYMENT_STATUSES = ['CREATED', 'PENDING', 'AUTHORIZED', 'SUCCESS', 'FAILED', 'CANCELLED', 'REFUNDED'] as const;
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
