@@ -132,7 +132,9 @@ export class IdempotencyStore {
 
   /**
    * Claims every event id for `owner` with a lease of `leaseMs`, in one round trip. Returns
-   * one status per request, in request order. Event ids must be unique within one call.
+   * one status per request, in request order. Requests run in order, so a repeated event id
+   * (another payload version of the same event) is checked against the state the earlier
+   * requests left: after this call claimed the id, a version with another hash is a conflict.
    */
   async claim(owner: string, leaseMs: number, requests: readonly ClaimRequest[]): Promise<ClaimStatus[]> {
     if (requests.length === 0) return [];

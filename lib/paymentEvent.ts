@@ -16,14 +16,20 @@ export type Provider = (typeof PROVIDERS)[number];
 export const PAYMENT_STATUSES = ['CREATED', 'PENDING', 'AUTHORIZED', 'SUCCESS', 'FAILED', 'CANCELLED', 'REFUNDED'] as const;
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 
+/**
+ * Rank of each status for the status rules. SUCCESS ranks above FAILED and CANCELLED, so a late
+ * or retried failed attempt never replaces a succeeded payment, while a SUCCESS after a FAILED
+ * (the customer paid again) applies. payments.status_rank stores these values, so changing one
+ * needs a migration that recomputes the stored ranks.
+ */
 export const STATUS_RANK: Record<PaymentStatus, number> = {
   CREATED: 0,
   PENDING: 1,
   AUTHORIZED: 2,
-  SUCCESS: 3,
   FAILED: 3,
   CANCELLED: 3,
-  REFUNDED: 4,
+  SUCCESS: 4,
+  REFUNDED: 5,
 };
 
 /** Version of the record value layout, in the `schemaVersion` field. */

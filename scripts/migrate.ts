@@ -9,7 +9,12 @@ const logger = createLogger('migrate');
 
 try {
   const result = await migrateDatabase();
-  logger.info('Database schema is current', { database: result.database, migrationsRun: result.applied });
+  if (result.applied.length === 0) {
+    logger.info('No migrations were pending; the database schema is current', { database: result.database });
+  } else {
+    const noun = result.applied.length === 1 ? 'migration' : 'migrations';
+    logger.info(`Applied ${result.applied.length} ${noun}: ${result.applied.join(', ')}`, { database: result.database, applied: result.applied });
+  }
 } catch (error) {
   logger.error('Migration failed; check the MYSQL_* variables and that MySQL is reachable', describeError(error));
   process.exitCode = 1;

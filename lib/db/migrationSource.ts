@@ -7,6 +7,7 @@
 import type { Knex } from 'knex';
 import * as createPayments from './migrations/20250101000001_create_payments.js';
 import * as createProcessedEvents from './migrations/20250101000002_create_processed_events.js';
+import * as rerankSuccessAndAddLedgerAmounts from './migrations/20250101000003_rerank_success_and_add_ledger_amounts.js';
 
 interface NamedMigration {
   name: string;
@@ -16,6 +17,7 @@ interface NamedMigration {
 const MIGRATIONS: readonly NamedMigration[] = [
   { name: '20250101000001_create_payments', migration: createPayments },
   { name: '20250101000002_create_processed_events', migration: createProcessedEvents },
+  { name: '20250101000003_rerank_success_and_add_ledger_amounts', migration: rerankSuccessAndAddLedgerAmounts },
 ];
 
 export const migrationSource: Knex.MigrationSource<NamedMigration> = {

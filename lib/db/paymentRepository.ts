@@ -6,7 +6,7 @@
  * 1. lock the existing payment rows of the batch (SELECT ... FOR UPDATE; the caller may run it
  *    early, see lockPayments);
  * 2. read which event ids the ledger already holds, for events whose payment row exists;
- * 3. fold each payment's new events onto its locked row with the status rules;
+ * 3. fold each payment's new events onto its locked row with the status and amount rules;
  * 4. insert the new ledger rows (a plain INSERT: a row committed meanwhile by a concurrent
  *    transaction fails with a duplicate key and the transaction is retried, never applied twice);
  * 5. insert the payments that had no row in step 1 with a plain multi-row INSERT, and upsert
@@ -29,7 +29,7 @@
 import type { Knex } from 'knex';
 import type { PaymentEvent } from '../paymentEvent.js';
 import type { RecordCoordinates } from '../processing/mskEvent.js';
-import { orderingKeyOf, planPayment, toMysqlDateTime, type OrderingKey } from '../processing/statusRules.js';
+import { AMOUNT_KEEPING_STATUS, orderingKeyOf, planPayment, toMysqlDateTime, type OrderingKey } from '../processing/statusRules.js';
 import { listLiteral, rowsLiteral, type SqlLiteralValue } from './sqlLiterals.js';
 
 /** An event that holds its idempotency lease and is ready to be written. */
@@ -39,14 +39,20 @@ export interface CandidateEvent {
   coordinates: RecordCoordinates;
 }
 
+/** The ledger contains the event id with a different payload hash, so nothing was written. */
+export interface LedgerConflict {
+  /** The payload hash the ledger stores for the event id. */
+  ledgerHash: string;
+}
+
 /**
  * What the transaction did with one event:
  * - applied: it changed the payment row;
  * - stale: it was written to the ledger, but the row was newer, so the row kept its state;
  * - duplicate: the ledger already contained it with the same hash, so nothing was written;
- * - conflict: the ledger contained the id with a different hash, so nothing was written.
+ * - a LedgerConflict: the ledger contained the id with a different hash.
  */
-export type ApplyOutcome = 'applied' | 'stale' | 'duplicate' | 'conflict';
+export type ApplyOutcome = 'applied' | 'stale' | 'duplicate' | LedgerConflict;
 
 interface StoredPayment extends OrderingKey {
   appliedEvents: number;
@@ -68,12 +74,13 @@ export interface PaymentRepositoryOptions {
 // MySQL evaluates the assignments left to right on the partly updated row, so every assignment
 // repeats the guard. The guard keeps its value meanwhile: when it is true, each column becomes
 // VALUES(column), for which the guard is still true.
+// Amount and currency also follow the statusRules amount rule: a REFUNDED row leaves them as
+// they are.
 const GUARD = '(VALUES(status_rank) >= status_rank AND VALUES(effective_at) >= effective_at)';
+const AMOUNT_GUARD = `(${GUARD} AND VALUES(status) <> ${listLiteral([AMOUNT_KEEPING_STATUS])})`;
 const GUARDED_COLUMNS = [
   'status',
   'event_type',
-  'amount',
-  'currency',
   'last_event_id',
   'occurred_at',
   'received_at',
@@ -85,6 +92,8 @@ const UPSERT_UPDATE_CLAUSE = [
   `applied_events = IF(${GUARD}, applied_events + VALUES(applied_events), applied_events)`,
   `customer_id = IF(${GUARD}, COALESCE(VALUES(customer_id), customer_id), customer_id)`,
   `order_id = IF(${GUARD}, COALESCE(VALUES(order_id), order_id), order_id)`,
+  `amount = IF(${AMOUNT_GUARD}, VALUES(amount), amount)`,
+  `currency = IF(${AMOUNT_GUARD}, VALUES(currency), currency)`,
   ...GUARDED_COLUMNS.map((column) => `${column} = IF(${GUARD}, VALUES(${column}), ${column})`),
 ].join(',\n  ');
 
@@ -113,6 +122,8 @@ const LEDGER_COLUMNS = [
   'payment_id',
   'outcome',
   'payload_hash',
+  'amount',
+  'currency',
   'kafka_topic',
   'kafka_partition',
   'kafka_offset',
@@ -258,7 +269,7 @@ export class PaymentRepository {
     candidates.forEach((candidate, index) => {
       const existingHash = ledgerHashes.get(candidate.event.eventId);
       if (existingHash !== undefined) {
-        outcomes[index] = existingHash === candidate.hash ? 'duplicate' : 'conflict';
+        outcomes[index] = existingHash === candidate.hash ? 'duplicate' : { ledgerHash: existingHash };
         return;
       }
       const key = paymentKeyOf(candidate.event);
@@ -279,12 +290,20 @@ export class PaymentRepository {
         outcomes[item.index] = outcome;
         ledgerRows.push(ledgerRow(item.candidate, outcome, nowText));
       });
-      if (plan.winner !== undefined) {
-        const planned = {
-          key: { provider: plan.winner.event.provider, paymentId: plan.winner.event.paymentId },
-          row: paymentRow(plan.winner.event, plan.appliedCount, nowText),
-        };
-        (current === undefined ? insertedPayments : updatedPayments).push(planned);
+      const { winner, amountSource } = plan;
+      if (winner === undefined) continue;
+      const key = { provider: winner.event.provider, paymentId: winner.event.paymentId };
+      if (current === undefined) {
+        // A new row: the fold already chose the amount, so one row carries the final state.
+        insertedPayments.push({ key, row: paymentRow(winner.event, plan.appliedCount, nowText, amountSource?.event) });
+      } else if (amountSource === undefined || amountSource === winner) {
+        updatedPayments.push({ key, row: paymentRow(winner.event, plan.appliedCount, nowText) });
+      } else {
+        // The winner is a refund that follows an amount-setting event of this batch. The upsert
+        // keeps a stored amount for a refund, so it gets the amount-setting event first and the
+        // refund second. MySQL applies the second row to the row the first one updated.
+        updatedPayments.push({ key, row: paymentRow(amountSource.event, plan.appliedThroughAmountSource, nowText) });
+        updatedPayments.push({ key, row: paymentRow(winner.event, plan.appliedCount - plan.appliedThroughAmountSource, nowText) });
       }
     }
 
@@ -301,7 +320,8 @@ export class PaymentRepository {
       await this.#query(trx, INSERT_PAYMENTS + rowsLiteral(insertedPayments.map((entry) => entry.row)));
     }
 
-    // These rows are locked since the locking read, so the plan saw their current state.
+    // These rows are locked since the locking read, so the plan saw their current state. The
+    // sort is stable, so two rows of one payment keep their order.
     if (updatedPayments.length > 0) {
       updatedPayments.sort((left, right) => comparePaymentKeys(left.key, right.key));
       await this.#query(trx, INSERT_PAYMENTS + rowsLiteral(updatedPayments.map((entry) => entry.row)) + UPSERT_PAYMENTS_SUFFIX);
@@ -334,6 +354,8 @@ function ledgerRow(candidate: CandidateEvent, outcome: 'applied' | 'stale', nowT
     event.paymentId,
     outcome,
     candidate.hash,
+    event.amount,
+    event.currency,
     coordinates.topic,
     coordinates.partition,
     String(coordinates.offset),
@@ -341,7 +363,8 @@ function ledgerRow(candidate: CandidateEvent, outcome: 'applied' | 'stale', nowT
   ];
 }
 
-function paymentRow(event: PaymentEvent, appliedCount: number, nowText: string): SqlLiteralValue[] {
+/** Builds a payments row from `event`, with the amount and currency of `amountFrom`. */
+function paymentRow(event: PaymentEvent, appliedCount: number, nowText: string, amountFrom: PaymentEvent = event): SqlLiteralValue[] {
   const key = orderingKeyOf(event);
   return [
     event.provider,
@@ -349,8 +372,8 @@ function paymentRow(event: PaymentEvent, appliedCount: number, nowText: string):
     event.status,
     key.statusRank,
     event.eventType,
-    event.amount,
-    event.currency,
+    amountFrom.amount,
+    amountFrom.currency,
     event.customerId,
     event.orderId,
     event.eventId,

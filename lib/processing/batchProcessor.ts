@@ -71,8 +71,10 @@ export interface BatchProcessorDependencies {
   hooks?: BatchHooks;
 }
 
+/** One payload version of an event id in the batch: its first record and every identical copy. */
 interface Candidate extends CandidateEvent, ClaimRequest {
   record: BatchRecord;
+  records: BatchRecord[];
 }
 
 type FinalOutcome = ApplyOutcome | { rejected: string };
@@ -92,35 +94,36 @@ export class BatchProcessor {
     const deadLetters: DeadLetterEntry[] = [];
     const counts = { applied: 0, stale: 0, duplicates: 0 };
 
-    // Decode, then keep the first occurrence of each event id; later copies are duplicates,
-    // or conflicts when their payload differs.
+    // Decode, then group the records by event id and payload version (hash). Identical copies of
+    // a version are duplicates. Each version is claimed, so the claim compares it with the
+    // stored hash when Redis has one, and with the first version of this batch when not.
     const decoded = decodeMskEvent(event);
     const candidates: Candidate[] = [];
-    const recordsByEventId = new Map<string, BatchRecord[]>();
-    const firstById = new Map<string, Candidate>();
+    const versionsById = new Map<string, Candidate[]>();
     for (const item of decoded) {
       if (item.kind === 'invalid') {
         deadLetters.push({ record: item.record, reason: item.reason, message: item.message });
         continue;
       }
       const eventId = item.event.eventId;
-      const first = firstById.get(eventId);
-      if (first === undefined) {
-        const candidate: Candidate = { event: item.event, hash: item.hash, eventId, coordinates: item.record.coordinates, record: item.record };
-        firstById.set(eventId, candidate);
-        candidates.push(candidate);
-        recordsByEventId.set(eventId, [item.record]);
-      } else if (first.hash === item.hash) {
+      const versions = versionsById.get(eventId);
+      const sameVersion = versions?.find((version) => version.hash === item.hash);
+      if (sameVersion !== undefined) {
         counts.duplicates++;
-        recordsByEventId.get(eventId)?.push(item.record);
-      } else {
-        deadLetters.push({
-          record: item.record,
-          eventId,
-          reason: 'conflicting-duplicate',
-          message: `Event ${eventId} appeared earlier in this batch at ${formatCoordinates(first.coordinates)} with a different payload`,
-        });
+        sameVersion.records.push(item.record);
+        continue;
       }
+      const candidate: Candidate = {
+        event: item.event,
+        hash: item.hash,
+        eventId,
+        coordinates: item.record.coordinates,
+        record: item.record,
+        records: [item.record],
+      };
+      candidates.push(candidate);
+      if (versions === undefined) versionsById.set(eventId, [candidate]);
+      else versions.push(candidate);
     }
 
     // Lease timeline, all times relative to the claim at t0 (R = remaining invocation time):
@@ -153,12 +156,20 @@ export class BatchProcessor {
     }
 
     const claimed = await claimedOnly;
+    const claimedIds = new Set(claimed.map((candidate) => candidate.eventId));
     const deferred: Candidate[] = [];
+    // Versions that conflict only with the version this batch claimed; the outcome of the
+    // claimed version decides them once the transaction is done.
+    const rivalsById = new Map<string, Candidate[]>();
     statuses.forEach((status, index) => {
       const candidate = candidates[index] as Candidate;
       if (status === 'completed') counts.duplicates++;
       else if (status === 'held') deferred.push(candidate);
-      else if (status === 'conflict') {
+      else if (status === 'conflict' && claimedIds.has(candidate.eventId)) {
+        const rivals = rivalsById.get(candidate.eventId);
+        if (rivals === undefined) rivalsById.set(candidate.eventId, [candidate]);
+        else rivals.push(candidate);
+      } else if (status === 'conflict') {
         deadLetters.push({
           record: candidate.record,
           eventId: candidate.eventId,
@@ -176,23 +187,37 @@ export class BatchProcessor {
       transactionAttempts = applied.attempts;
       applied.outcomes.forEach((outcome, index) => {
         const candidate = claimed[index] as Candidate;
+        const rivals = rivalsById.get(candidate.eventId) ?? [];
         if (outcome === 'applied' || outcome === 'stale' || outcome === 'duplicate') {
           completed.push(candidate);
           if (outcome === 'duplicate') counts.duplicates++;
           else counts[outcome]++;
+          for (const rival of rivals) deadLetters.push(conflictsWithEarlierVersion(rival, candidate));
           return;
         }
+
         released.push(candidate);
-        deadLetters.push(
-          outcome === 'conflict'
-            ? {
-                record: candidate.record,
-                eventId: candidate.eventId,
-                reason: 'conflicting-duplicate',
-                message: `The ledger already contains event ${candidate.eventId} with a different payload`,
-              }
-            : { record: candidate.record, eventId: candidate.eventId, reason: 'rejected-by-database', message: outcome.rejected },
-        );
+        if ('rejected' in outcome) {
+          deadLetters.push({ record: candidate.record, eventId: candidate.eventId, reason: 'rejected-by-database', message: outcome.rejected });
+          for (const rival of rivals) deadLetters.push(conflictsWithEarlierVersion(rival, candidate));
+          return;
+        }
+
+        // The ledger contains another version of the event: a version of this batch that matches
+        // it is a duplicate, and its key is completed with the ledger's hash.
+        for (const version of [candidate, ...rivals]) {
+          if (version.hash === outcome.ledgerHash) {
+            counts.duplicates++;
+            completed.push(version);
+            continue;
+          }
+          deadLetters.push({
+            record: version.record,
+            eventId: version.eventId,
+            reason: 'conflicting-duplicate',
+            message: `The ledger already contains event ${version.eventId} with a different payload`,
+          });
+        }
       });
 
       await this.#deps.hooks?.afterCommit?.();
@@ -229,7 +254,7 @@ export class BatchProcessor {
 
     if (deferred.length === 0) return { summary, batchItemFailures: [] };
     if (!config.partialBatchResponse) throw new LeaseHeldError(deferred.map((candidate) => candidate.eventId));
-    return { summary, batchItemFailures: lowestOffsetPerPartition(deferred.flatMap((candidate) => recordsByEventId.get(candidate.eventId) ?? [])) };
+    return { summary, batchItemFailures: lowestOffsetPerPartition(deferred.flatMap((candidate) => candidate.records)) };
   }
 
   /**
@@ -344,6 +369,15 @@ export class BatchProcessor {
       logger.warn('Releasing idempotency leases failed; they expire on their own', { events: claims.length, ...describeError(error) });
     }
   }
+}
+
+function conflictsWithEarlierVersion(rival: Candidate, claimed: Candidate): DeadLetterEntry {
+  return {
+    record: rival.record,
+    eventId: rival.eventId,
+    reason: 'conflicting-duplicate',
+    message: `Event ${rival.eventId} appeared earlier in this batch at ${formatCoordinates(claimed.coordinates)} with a different payload`,
+  };
 }
 
 function lowestOffsetPerPartition(records: readonly BatchRecord[]): KafkaItemIdentifier[] {

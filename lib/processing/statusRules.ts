@@ -12,10 +12,16 @@
  * - NOTE: a higher-ranked event with an older occurredAt (SUCCESS at 12:00:04 after PENDING at
  *   12:00:05) is stale under this rule; the payment stays PENDING until a later event arrives.
  *
- * The same comparison runs in SQL in the upsert's ON DUPLICATE KEY UPDATE clause, so keep
- * `supersedes` and PaymentRepository's guard expression in step.
+ * Amount rule: an applied event sets the payment's amount and currency, except a REFUNDED event
+ * on a payment that already has a row. Its amount is the refunded amount, so the row keeps the
+ * payment amount, and the ledger keeps the refund amount.
+ * - NOTE: a REFUNDED event that creates the row (no earlier event of the payment was processed)
+ *   stores the refund amount. A later SUCCESS ranks lower and is stale, so it does not correct it.
+ *
+ * The same comparisons run in SQL in the upsert's ON DUPLICATE KEY UPDATE clause, so keep
+ * `supersedes`, `keepsStoredAmount` and PaymentRepository's guard expressions in step.
  */
-import { STATUS_RANK, type PaymentEvent } from '../paymentEvent.js';
+import { STATUS_RANK, type PaymentEvent, type PaymentStatus } from '../paymentEvent.js';
 import { isCalendarTime } from './calendar.js';
 
 /** The two values the rules compare: status rank and effective time as a MySQL DATETIME(3) string. */
@@ -59,17 +65,33 @@ export function supersedes(candidate: OrderingKey, current: OrderingKey): boolea
   return candidate.statusRank >= current.statusRank && candidate.effectiveAt >= current.effectiveAt;
 }
 
+/** The status whose applied events leave an existing row's amount and currency as they are. */
+export const AMOUNT_KEEPING_STATUS: PaymentStatus = 'REFUNDED';
+
+/** True when an applied event of this status leaves the amount of an existing row unchanged. */
+export function keepsStoredAmount(status: PaymentStatus): boolean {
+  return status === AMOUNT_KEEPING_STATUS;
+}
+
 export interface PaymentPlan<T> {
   /** One outcome per input item, in input order. */
   outcomes: EventOutcome[];
   /** The last applied item: the state the row holds after the batch; undefined when all are stale. */
   winner: T | undefined;
   appliedCount: number;
+  /**
+   * The last applied item whose amount and currency the row stores after the batch; undefined
+   * when the stored row keeps its amount (nothing applied, or only refunds).
+   */
+  amountSource: T | undefined;
+  /** Number of applied items up to and including amountSource; 0 when it is undefined. */
+  appliedThroughAmountSource: number;
 }
 
 /**
  * Folds the events of one payment, in partition and offset order, onto its stored state
- * (undefined for a payment without a row), as if they were applied one at a time.
+ * (undefined for a payment without a row), as if they were applied one at a time. The fold
+ * follows both the status rule and the amount rule.
  *
  * @example
  *   planPayment(undefined, [successEvent, pendingEvent]).outcomes; // ['applied', 'stale']
@@ -77,18 +99,29 @@ export interface PaymentPlan<T> {
 export function planPayment<T extends { event: PaymentEvent }>(current: OrderingKey | undefined, items: readonly T[]): PaymentPlan<T> {
   let state = current;
   let winner: T | undefined;
+  let amountSource: T | undefined;
+  let appliedCount = 0;
+  let appliedThroughAmountSource = 0;
   const outcomes: EventOutcome[] = [];
 
   for (const item of items) {
     const key = orderingKeyOf(item.event);
-    if (state === undefined || supersedes(key, state)) {
-      state = key;
-      winner = item;
-      outcomes.push('applied');
-    } else {
+    if (state !== undefined && !supersedes(key, state)) {
       outcomes.push('stale');
+      continue;
     }
+
+    // `state` is undefined only while the payment has no row, and the event creating the row
+    // sets its amount whatever its status.
+    if (state === undefined || !keepsStoredAmount(item.event.status)) {
+      amountSource = item;
+      appliedThroughAmountSource = appliedCount + 1;
+    }
+    state = key;
+    winner = item;
+    appliedCount++;
+    outcomes.push('applied');
   }
 
-  return { outcomes, winner, appliedCount: outcomes.filter((outcome) => outcome === 'applied').length };
+  return { outcomes, winner, appliedCount, amountSource, appliedThroughAmountSource };
 }

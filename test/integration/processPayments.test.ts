@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildMskEvent, paymentEventRecord, type RecordInput } from '../../lib/processing/mskEventBuilder.js';
 import { LeaseHeldError } from '../../lib/processing/errors.js';
+import { createKafka } from '../../lib/kafka.js';
 import {
   countRows,
   createProcessTestEnvironment,
@@ -226,3 +227,181 @@ describe('processPayments batch processor', () => {
     expect((await readPayment(env.knex, event.provider, event.paymentId))?.applied_events).toBe(1);
   });
 });
+
+describe('processPayments status ranks', () => {
+  it('keeps SUCCESS when a late FAILED arrives', async () => {
+    const processor = env.createProcessor();
+    const success = makeEvent({ status: 'SUCCESS', occurredAt: '2024-05-01T12:00:01.000Z' });
+    const failed = makeEvent({ status: 'FAILED', paymentId: success.paymentId, occurredAt: '2024-05-01T12:00:05.000Z' });
+
+    await processor.process(buildMskEvent([record(success)]), context);
+    const later = await processor.process(buildMskEvent([record(failed)]), context);
+    const row = await readPayment(env.knex, success.provider, success.paymentId);
+
+    expect(later.summary.stale).toBe(1);
+    expect(row?.status).toBe('SUCCESS');
+    expect(row?.last_event_id).toBe(success.eventId);
+  });
+
+  it('keeps SUCCESS when FAILED follows it in one batch', async () => {
+    const processor = env.createProcessor();
+    const success = makeEvent({ status: 'SUCCESS', occurredAt: '2024-05-01T12:00:01.000Z' });
+    const failed = makeEvent({ status: 'FAILED', paymentId: success.paymentId, occurredAt: '2024-05-01T12:00:05.000Z' });
+
+    const result = await processor.process(buildMskEvent([record(success), record(failed)]), context);
+
+    expect(result.summary.stale).toBe(1);
+    expect((await readPayment(env.knex, success.provider, success.paymentId))?.status).toBe('SUCCESS');
+  });
+
+  it('applies SUCCESS after FAILED', async () => {
+    const processor = env.createProcessor();
+    const failed = makeEvent({ status: 'FAILED', occurredAt: '2024-05-01T12:00:01.000Z' });
+    const success = makeEvent({ status: 'SUCCESS', paymentId: failed.paymentId, occurredAt: '2024-05-01T12:00:05.000Z' });
+
+    await processor.process(buildMskEvent([record(failed)]), context);
+    const later = await processor.process(buildMskEvent([record(success)]), context);
+    const row = await readPayment(env.knex, failed.provider, failed.paymentId);
+
+    expect(later.summary.applied).toBe(1);
+    expect(row?.status).toBe('SUCCESS');
+    expect(row?.applied_events).toBe(2);
+  });
+});
+
+async function ledgerAmounts(eventIds: readonly string[]): Promise<Record<string, string>> {
+  const [rows] = (await env.knex.raw(
+    `SELECT event_id, amount, currency FROM processed_events WHERE event_id IN (${eventIds.map(() => '?').join(', ')})`,
+    [...eventIds],
+  )) as [Array<{ event_id: string; amount: string; currency: string }>];
+  return Object.fromEntries(rows.map((row) => [row.event_id, `${row.amount} ${row.currency}`]));
+}
+
+describe('processPayments refunds', () => {
+  function razorpay(status: 'AUTHORIZED' | 'SUCCESS' | 'REFUNDED', amount: string, occurredAt: string, paymentId?: string) {
+    const eventType = { AUTHORIZED: 'payment.authorized', SUCCESS: 'payment.captured', REFUNDED: 'refund.processed' }[status];
+    return makeEvent({ provider: 'razorpay', eventType, status, amount, currency: 'INR', occurredAt, ...(paymentId === undefined ? {} : { paymentId }) });
+  }
+
+  it('keeps the payment amount after a partial refund', async () => {
+    const processor = env.createProcessor();
+    const captured = razorpay('SUCCESS', '500.00', '2024-05-01T12:00:01.000Z');
+    const refund = razorpay('REFUNDED', '1.00', '2024-05-01T12:00:05.000Z', captured.paymentId);
+
+    await processor.process(buildMskEvent([record(captured)]), context);
+    const later = await processor.process(buildMskEvent([record(refund)]), context);
+    const row = await readPayment(env.knex, 'razorpay', captured.paymentId);
+
+    expect(later.summary.applied).toBe(1);
+    expect(row?.status).toBe('REFUNDED');
+    expect(row?.amount).toBe('500.0000');
+    expect(row?.currency).toBe('INR');
+    expect(row?.last_event_id).toBe(refund.eventId);
+    expect(await ledgerAmounts([captured.eventId, refund.eventId])).toEqual({
+      [captured.eventId]: '500.0000 INR',
+      [refund.eventId]: '1.0000 INR',
+    });
+  });
+
+  it('keeps the payment amount when the refund is in the same batch', async () => {
+    const processor = env.createProcessor();
+    const captured = razorpay('SUCCESS', '500.00', '2024-05-01T12:00:01.000Z');
+    const refund = razorpay('REFUNDED', '1.00', '2024-05-01T12:00:05.000Z', captured.paymentId);
+
+    await processor.process(buildMskEvent([record(captured), record(refund)]), context);
+    const row = await readPayment(env.knex, 'razorpay', captured.paymentId);
+
+    expect(row?.status).toBe('REFUNDED');
+    expect(row?.amount).toBe('500.0000');
+    expect(row?.applied_events).toBe(2);
+  });
+
+  it('folds capture and refund onto a stored row', async () => {
+    const processor = env.createProcessor();
+    const authorized = razorpay('AUTHORIZED', '500.00', '2024-05-01T12:00:01.000Z');
+    const captured = razorpay('SUCCESS', '450.00', '2024-05-01T12:00:02.000Z', authorized.paymentId);
+    const refund = razorpay('REFUNDED', '1.00', '2024-05-01T12:00:05.000Z', authorized.paymentId);
+    const secondRefund = razorpay('REFUNDED', '2.00', '2024-05-01T12:00:06.000Z', authorized.paymentId);
+
+    await processor.process(buildMskEvent([record(authorized)]), context);
+    const later = await processor.process(buildMskEvent([record(captured), record(refund), record(secondRefund)]), context);
+    const row = await readPayment(env.knex, 'razorpay', authorized.paymentId);
+
+    expect(later.summary.applied).toBe(3);
+    expect(row?.status).toBe('REFUNDED');
+    expect(row?.amount).toBe('450.0000');
+    expect(row?.last_event_id).toBe(secondRefund.eventId);
+    expect(row?.applied_events).toBe(4);
+  });
+
+  it('stores the refund amount when the refund comes first', async () => {
+    const processor = env.createProcessor();
+    const refund = razorpay('REFUNDED', '1.00', '2024-05-01T12:00:05.000Z');
+    const captured = razorpay('SUCCESS', '500.00', '2024-05-01T12:00:01.000Z', refund.paymentId);
+
+    await processor.process(buildMskEvent([record(refund)]), context);
+    const later = await processor.process(buildMskEvent([record(captured)]), context);
+    const row = await readPayment(env.knex, 'razorpay', refund.paymentId);
+
+    expect(later.summary.stale).toBe(1);
+    expect(row?.status).toBe('REFUNDED');
+    expect(row?.amount).toBe('1.0000');
+    expect(await ledgerAmounts([captured.eventId])).toEqual({ [captured.eventId]: '500.0000 INR' });
+  });
+});
+
+describe('processPayments conflicting versions in one batch', () => {
+  it('dead-letters only the conflicting version of an applied event', async () => {
+    const processor = env.createProcessor();
+    const applied = makeEvent({ amount: '10.00' });
+    const conflicting = { ...applied, amount: '20.00' };
+    const deadLettersBefore = await countDeadLetters();
+
+    await processor.process(buildMskEvent([record(applied)]), context);
+    const result = await processor.process(buildMskEvent([record(conflicting), record(applied), record(applied)]), context);
+
+    expect(result.summary.deadLettered).toBe(1);
+    expect(result.summary.duplicates).toBe(2);
+    expect(await countDeadLetters()).toBe(deadLettersBefore + 1);
+    expect((await readPayment(env.knex, applied.provider, applied.paymentId))?.amount).toBe('10.0000');
+  });
+
+  it('compares versions with the ledger when Redis lost the key', async () => {
+    const processor = env.createProcessor();
+    const applied = makeEvent({ amount: '10.00' });
+    const conflicting = { ...applied, amount: '20.00' };
+
+    await processor.process(buildMskEvent([record(applied)]), context);
+    await env.redis.del(`${env.redisPrefix}idempotency:${applied.eventId}`);
+    const result = await processor.process(buildMskEvent([record(conflicting), record(applied), record(applied)]), context);
+
+    expect(result.summary.deadLettered).toBe(1);
+    expect(result.summary.duplicates).toBe(2);
+    expect(result.summary.applied).toBe(0);
+    expect(await env.redis.hget(`${env.redisPrefix}idempotency:${applied.eventId}`, 'status')).toBe('completed');
+  });
+
+  it('applies the first of two new versions and dead-letters the second', async () => {
+    const processor = env.createProcessor();
+    const first = makeEvent({ amount: '10.00' });
+    const second = { ...first, amount: '20.00' };
+
+    const result = await processor.process(buildMskEvent([record(first), record(second), record(first)]), context);
+
+    expect(result.summary.applied).toBe(1);
+    expect(result.summary.duplicates).toBe(1);
+    expect(result.summary.deadLettered).toBe(1);
+    expect((await readPayment(env.knex, first.provider, first.paymentId))?.amount).toBe('10.0000');
+  });
+});
+
+async function countDeadLetters(): Promise<number> {
+  const admin = createKafka().admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(env.deadLetterTopic);
+    return offsets.reduce((sum, partition) => sum + Number(partition.high) - Number(partition.low), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -1,18 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import type { PaymentEvent, PaymentStatus } from '../../lib/paymentEvent.js';
+import { STATUS_RANK, type PaymentEvent, type PaymentStatus } from '../../lib/paymentEvent.js';
 import { orderingKeyOf, planPayment, supersedes, toMysqlDateTime } from '../../lib/processing/statusRules.js';
 import { backoffDelayMs } from '../../lib/processing/transactionRetry.js';
 
-function item(status: PaymentStatus, occurredAt: string | null, receivedAt = '2024-05-01T12:00:00.000Z'): { event: PaymentEvent } {
+function item(status: PaymentStatus, occurredAt: string | null, receivedAt = '2024-05-01T12:00:00.000Z', amount = '1.00'): { event: PaymentEvent } {
   return {
     event: {
       schemaVersion: 1,
-      eventId: `evt_${status}_${occurredAt}`,
+      eventId: `evt_${status}_${occurredAt}_${amount}`,
       provider: 'stripe',
       eventType: status,
       status,
       paymentId: 'pi_1',
-      amount: '1.00',
+      amount,
       currency: 'USD',
       customerId: null,
       orderId: null,
@@ -76,9 +76,58 @@ describe('planPayment', () => {
   });
 
   it('lets the later of two equal events win', () => {
-    const first = item('SUCCESS', '2024-05-01T12:00:00.000Z');
-    const second = item('FAILED', '2024-05-01T12:00:00.000Z');
+    const first = item('FAILED', '2024-05-01T12:00:00.000Z');
+    const second = item('CANCELLED', '2024-05-01T12:00:00.000Z');
     expect(planPayment(undefined, [first, second]).winner).toBe(second);
+  });
+
+  it('keeps SUCCESS when a later FAILED follows it', () => {
+    const success = item('SUCCESS', '2024-05-01T12:00:01.000Z');
+    const failed = item('FAILED', '2024-05-01T12:00:02.000Z');
+    const plan = planPayment(undefined, [success, failed]);
+    expect(plan.outcomes).toEqual(['applied', 'stale']);
+    expect(plan.winner).toBe(success);
+  });
+
+  it('applies SUCCESS after FAILED', () => {
+    const failed = item('FAILED', '2024-05-01T12:00:01.000Z');
+    const success = item('SUCCESS', '2024-05-01T12:00:02.000Z');
+    const plan = planPayment(undefined, [failed, success]);
+    expect(plan.outcomes).toEqual(['applied', 'applied']);
+    expect(plan.winner).toBe(success);
+  });
+
+  it('takes the amount from the event a refund follows', () => {
+    const captured = item('SUCCESS', '2024-05-01T12:00:01.000Z', undefined, '500.00');
+    const refund = item('REFUNDED', '2024-05-01T12:00:02.000Z', undefined, '1.00');
+    const plan = planPayment(undefined, [captured, refund]);
+    expect(plan.winner).toBe(refund);
+    expect(plan.amountSource).toBe(captured);
+    expect(plan.appliedThroughAmountSource).toBe(1);
+  });
+
+  it('takes the amount from a refund that creates the row', () => {
+    const first = item('REFUNDED', '2024-05-01T12:00:01.000Z', undefined, '1.00');
+    const second = item('REFUNDED', '2024-05-01T12:00:02.000Z', undefined, '2.00');
+    const plan = planPayment(undefined, [first, second]);
+    expect(plan.winner).toBe(second);
+    expect(plan.amountSource).toBe(first);
+  });
+
+  it('keeps the stored amount when only refunds apply to a stored row', () => {
+    const refund = item('REFUNDED', '2024-05-01T12:00:02.000Z', undefined, '1.00');
+    const plan = planPayment({ statusRank: STATUS_RANK.SUCCESS, effectiveAt: '2024-05-01 12:00:00.000' }, [refund]);
+    expect(plan.winner).toBe(refund);
+    expect(plan.amountSource).toBeUndefined();
+  });
+});
+
+describe('STATUS_RANK', () => {
+  it('ranks SUCCESS above FAILED and CANCELLED', () => {
+    expect(STATUS_RANK.SUCCESS).toBeGreaterThan(STATUS_RANK.FAILED);
+    expect(STATUS_RANK.SUCCESS).toBeGreaterThan(STATUS_RANK.CANCELLED);
+    expect(STATUS_RANK.FAILED).toBe(STATUS_RANK.CANCELLED);
+    expect(STATUS_RANK.REFUNDED).toBeGreaterThan(STATUS_RANK.SUCCESS);
   });
 });
 
