@@ -6,8 +6,10 @@
  * numbers as `JsonNumber` objects that carry the exact lexeme, and callers decide how to read them.
  *
  * Beyond RFC 8259 it rejects duplicate object keys (an attacker could otherwise make two readers
- * see different values) and nesting deeper than `maxDepth`. Objects have a null prototype, so
- * a key such as `__proto__` is plain data.
+ * see different values), nesting deeper than `maxDepth`, and unpaired UTF-16 surrogates, escaped
+ * (`"\ud800"`) or raw. RFC 8259 allows an unpaired surrogate escape, but it is no Unicode
+ * character: UTF-8 cannot encode it, so storing the string would replace it with U+FFFD and
+ * change the text. Objects have a null prototype, so a key such as `__proto__` is plain data.
  *
  * @example
  *   const value = parseJson('{"amount": 500.00}');
@@ -155,6 +157,13 @@ class Parser {
         return result;
       }
       if (code < 0x20) this.#fail('control character in string; escape it as \\u00XX');
+      if (code >= 0xd800 && code <= 0xdfff) {
+        // Decoded UTF-8 always gives pairs, so an unpaired raw surrogate can only come from a caller's JavaScript string.
+        const next = text.charCodeAt(this.#pos + 1);
+        if (!isHighSurrogate(code) || !isLowSurrogate(next)) this.#fail(`unpaired surrogate ${codeUnit(code)} in string`);
+        this.#pos += 2;
+        continue;
+      }
       if (code === 0x5c) {
         result += text.slice(chunkStart, this.#pos);
         result += this.#parseEscape();
@@ -170,15 +179,28 @@ class Parser {
     const kind = text[this.#pos + 1];
     if (kind === undefined) this.#fail('unterminated escape sequence');
     if (kind === 'u') {
-      const hex = text.slice(this.#pos + 2, this.#pos + 6);
-      if (!/^[0-9a-fA-F]{4}$/.test(hex)) this.#fail('invalid \\u escape; expected four hex digits');
-      this.#pos += 6;
-      return String.fromCharCode(parseInt(hex, 16));
+      const start = this.#pos;
+      const code = this.#readUnicodeEscape();
+      if (isLowSurrogate(code)) this.#fail(unpairedEscape(code), start);
+      if (!isHighSurrogate(code)) return String.fromCharCode(code);
+
+      // A high surrogate is only valid when a low surrogate escape follows at once.
+      const low = text.startsWith('\\u', this.#pos) ? this.#readUnicodeEscape() : undefined;
+      if (low === undefined || !isLowSurrogate(low)) this.#fail(unpairedEscape(code), start);
+      return String.fromCharCode(code, low);
     }
     const replacement = ESCAPES[kind];
     if (replacement === undefined) this.#fail(`invalid escape \\${kind}`);
     this.#pos += 2;
     return replacement;
+  }
+
+  /** Reads the `\uXXXX` escape at the current position and returns its UTF-16 code unit. */
+  #readUnicodeEscape(): number {
+    const hex = this.#text.slice(this.#pos + 2, this.#pos + 6);
+    if (!/^[0-9a-fA-F]{4}$/.test(hex)) this.#fail('invalid \\u escape; expected four hex digits');
+    this.#pos += 6;
+    return parseInt(hex, 16);
   }
 
   #parseArray(depth: number): JsonValue[] {
@@ -242,4 +264,23 @@ class Parser {
       this.#fail(char === undefined ? 'unexpected end of input in object' : "expected ',' or '}' in object");
     }
   }
+}
+
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
+}
+
+function isLowSurrogate(code: number): boolean {
+  return code >= 0xdc00 && code <= 0xdfff;
+}
+
+function codeUnit(code: number): string {
+  return `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+function unpairedEscape(code: number): string {
+  return (
+    `unpaired surrogate escape \\u${code.toString(16).toUpperCase()}; ` +
+    'write a character above U+FFFF as a high and low surrogate pair such as \\uD83D\\uDE80, or as the character itself'
+  );
 }

@@ -71,7 +71,7 @@ export function loadIngestConfig(env: Env = process.env): IngestConfig {
   try {
     legacyDefaultCurrency = normalizeCurrency(currency);
   } catch (error) {
-    if (error instanceof AmountError) throw new ConfigError(`Invalid LEGACY_DEFAULT_CURRENCY: ${error.message}.`);
+    if (error instanceof AmountError) throw new ConfigError(`Invalid LEGACY_DEFAULT_CURRENCY: the variable ${error.message}.`);
     throw error;
   }
 

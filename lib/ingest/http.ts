@@ -39,7 +39,7 @@ export function rawBody(event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Enco
   if (!event.isBase64Encoded) return Buffer.from(body, 'utf8');
 
   if (body.length % 4 !== 0 || !BASE64.test(body)) {
-    throw new InvalidPayloadError('invalid_encoding', 'The request is flagged as base64-encoded but its body is not valid base64.');
+    throw new InvalidPayloadError('invalid_encoding', 'The request is flagged as base64-encoded but its body is not valid base64; send the body as JSON with Content-Type application/json.');
   }
   return Buffer.from(body, 'base64');
 }

@@ -1,7 +1,11 @@
 /**
  * Currency codes and exact decimal amounts. Amounts stay strings from the request body to the
- * Kafka record: they are parsed and rescaled with string and BigInt arithmetic, never through a
- * binary float, so `12345678901234.56` and `0.10` arrive unchanged.
+ * Kafka record: they are parsed and rescaled with string arithmetic, never through a binary
+ * float, so `12345678901234.56` and `0.10` arrive unchanged.
+ *
+ * Every amount leaves this module in one canonical form: no leading zeros and exactly the
+ * currency's minor-unit digits after the point ("10.00" INR, "500" JPY, "8.165" KWD). The same
+ * payment sent as `10.0`, `10` or `"10.00"` therefore gives the same record and the same hash.
  */
 
 /** Largest number of digits before the decimal point that an amount may have. */
@@ -33,7 +37,10 @@ export const MINOR_UNITS: ReadonlyMap<string, number> = new Map([
   ...FOUR_DECIMAL.map((code) => [code, 4] as const),
 ]);
 
-/** Raised for an invalid amount or currency. The caller adds the field name to the message. */
+/**
+ * Raised for an invalid amount or currency. The message is a predicate that the caller puts
+ * after the subject, as in `Field amount ${message}.`, for example "is zero; send a positive amount".
+ */
 export class AmountError extends Error {
   constructor(message: string) {
     super(message);
@@ -45,14 +52,14 @@ export class AmountError extends Error {
 export function normalizeCurrency(code: string): string {
   const upper = code.trim().toUpperCase();
   if (!MINOR_UNITS.has(upper)) {
-    throw new AmountError(`${JSON.stringify(code)} is not a known ISO 4217 currency code (for example INR, USD, EUR, JPY)`);
+    throw new AmountError(`has the unknown currency code ${JSON.stringify(code)}; use an ISO 4217 code such as INR, USD, EUR or JPY`);
   }
   return upper;
 }
 
 export function minorUnitsOf(currency: string): number {
   const units = MINOR_UNITS.get(currency);
-  if (units === undefined) throw new AmountError(`${JSON.stringify(currency)} is not a known ISO 4217 currency code`);
+  if (units === undefined) throw new AmountError(`has the unknown currency code ${JSON.stringify(currency)}; use an ISO 4217 code such as INR, USD, EUR or JPY`);
   return units;
 }
 
@@ -66,10 +73,17 @@ const JSON_NUMBER = /^(-?)([0-9]+)(?:\.([0-9]+))?(?:[eE]([+-]?[0-9]+))?$/;
  * Normalizes a major-unit amount (for example "500.00") and checks it against the currency.
  *
  * `text` is a decimal string or the source text of a JSON number (which may carry an exponent,
- * as in `5.5E2`). The result keeps the scale the sender wrote, so "500.00" stays "500.00" and
- * "0.10" stays "0.10". Leading zeros of the integer part are dropped, and an exponent is
- * applied exactly ("5.5E2" becomes "550"). Rejects zero, negative amounts, more integer
- * digits than MAX_INTEGER_DIGITS and more fraction digits than the currency's minor units.
+ * as in `5.5E2`). The result has no leading zeros and exactly the currency's minor-unit digits
+ * after the point, whatever scale the sender wrote:
+ *
+ *   "10", 10.0, "10.00", 1e1      INR -> "10.00"
+ *   "500.00", 500                 JPY -> "500"
+ *   8.165                         KWD -> "8.165"
+ *   "10.000"                      INR -> "10.00"  (zeros beyond the minor unit are dropped)
+ *   "10.001"                      INR -> rejected (a non-zero digit beyond the minor unit)
+ *
+ * Rejects zero, negative amounts, more integer digits than MAX_INTEGER_DIGITS and any non-zero
+ * digit beyond the currency's minor units, because dropping it would change the amount.
  */
 export function normalizeDecimalAmount(text: string, currency: string, fromJsonNumber: boolean): string {
   let negative = false;
@@ -78,13 +92,15 @@ export function normalizeDecimalAmount(text: string, currency: string, fromJsonN
 
   if (fromJsonNumber) {
     const match = JSON_NUMBER.exec(text);
-    if (match === null) throw new AmountError(`${text} is not a decimal number`);
+    if (match === null) throw new AmountError(`is not a JSON number: ${text}; send a decimal amount such as 500.00`);
     negative = match[1] === '-';
     [integerDigits, fractionDigits] = applyExponent(match[2] ?? '', match[3] ?? '', match[4]);
   } else {
     const match = DECIMAL_STRING.exec(text);
     if (match === null) {
-      throw new AmountError(`${JSON.stringify(text)} is not a decimal amount; write digits with an optional point, such as "500.00"`);
+      throw new AmountError(
+        `has the invalid value ${JSON.stringify(text)}; write the amount as digits with an optional point, such as "500.00" (no sign, exponent, spaces or separators)`,
+      );
     }
     integerDigits = match[1] ?? '';
     fractionDigits = match[2] ?? '';
@@ -100,7 +116,9 @@ export function normalizeDecimalAmount(text: string, currency: string, fromJsonN
  */
 export function minorToDecimalAmount(text: string, currency: string): string {
   const match = /^(-?)([0-9]+)$/.exec(text);
-  if (match === null) throw new AmountError(`${text} is not an integer amount in minor units`);
+  if (match === null) {
+    throw new AmountError(`must be a whole number of minor units (for example 50000 for 500.00 INR), got ${text}`);
+  }
   const negative = match[1] === '-';
   const digits = stripLeadingZeros(match[2] ?? '');
   const scale = minorUnitsOf(currency);
@@ -110,22 +128,35 @@ export function minorToDecimalAmount(text: string, currency: string): string {
   return checkAmount(integerDigits, fractionDigits, negative, currency);
 }
 
+/** Checks sign, size and scale, and returns the canonical form with exactly the currency's minor-unit digits. */
 function checkAmount(integerDigits: string, fractionDigits: string, negative: boolean, currency: string): string {
   const integerPart = stripLeadingZeros(integerDigits);
   const isZero = /^0*$/.test(integerPart) && /^0*$/.test(fractionDigits);
-  if (negative && !isZero) throw new AmountError('the amount is negative; send a positive amount');
-  if (isZero) throw new AmountError('the amount is zero; send a positive amount');
+  if (negative && !isZero) throw new AmountError('is negative; send the amount as a positive number');
+  if (isZero) throw new AmountError('is zero; send a positive amount');
   if (integerPart.length > MAX_INTEGER_DIGITS) {
-    throw new AmountError(`the amount has ${integerPart.length} digits before the decimal point; the maximum is ${MAX_INTEGER_DIGITS}`);
+    throw new AmountError(
+      `has ${integerPart.length} digits before the decimal point, but at most ${MAX_INTEGER_DIGITS} are accepted; check the amount and its unit`,
+    );
   }
 
   const scale = minorUnitsOf(currency);
-  if (fractionDigits.length > scale) {
+  const excess = fractionDigits.slice(scale);
+  if (/[1-9]/.test(excess)) {
+    const significant = fractionDigits.replace(/0+$/, '').length;
     throw new AmountError(
-      `the amount has ${fractionDigits.length} digits after the decimal point but ${currency} allows at most ${scale}`,
+      `has ${countOf(significant, 'digit')} after the decimal point, but ${currency} allows ${scale === 0 ? 'none' : `at most ${scale}`}; ` +
+        `send the amount in ${currency} ${scale === 0 ? 'as a whole number' : `with at most ${countOf(scale, 'decimal place')}`}`,
     );
   }
-  return fractionDigits === '' ? integerPart : `${integerPart}.${fractionDigits}`;
+
+  const fraction = fractionDigits.slice(0, scale).padEnd(scale, '0');
+  return scale === 0 ? integerPart : `${integerPart}.${fraction}`;
+}
+
+/** Formats a count with its noun, singular for 1: "1 digit", "3 digits". */
+function countOf(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
 /** Shifts the decimal point of `integer.fraction` by `exponent` places, as digit strings. */
@@ -135,7 +166,7 @@ function applyExponent(integer: string, fraction: string, exponentText: string |
   // An exponent far outside the amount range would only build huge strings before rejection.
   const exponent = Number(exponentText);
   if (!Number.isSafeInteger(exponent) || Math.abs(exponent) > 64) {
-    throw new AmountError(`the exponent ${exponentText} is out of range`);
+    throw new AmountError(`has the exponent ${exponentText}, which is out of range; write the amount without an exponent, such as 500.00`);
   }
 
   const digits = integer + fraction;

@@ -46,14 +46,14 @@ export async function ingestWebhook(event: APIGatewayProxyEvent, requestId: stri
     const enabled = providerName === undefined ? undefined : config.providers.get(providerName as Provider);
     if (enabled === undefined) {
       throw new ProviderNotFoundError(
-        `No webhook provider ${JSON.stringify(providerName ?? '')} is enabled here; enabled providers: ${[...config.providers.keys()].join(', ')}.`,
+        `No webhook provider ${JSON.stringify(providerName ?? '')} is enabled here; post to /api/webhooks/{provider} with one of: ${[...config.providers.keys()].join(', ')}.`,
       );
     }
 
     const header = headerLookup(event.headers);
     const body = rawBody(event);
     if (body.length > config.maxBodyBytes) {
-      throw new PayloadTooLargeError(`The body has ${body.length} bytes; the limit is ${config.maxBodyBytes} bytes.`);
+      throw new PayloadTooLargeError(`The body has ${body.length} bytes, more than the limit of ${config.maxBodyBytes} bytes; send a smaller body.`);
     }
     checkContentType(header('content-type'));
 
@@ -63,7 +63,7 @@ export async function ingestWebhook(event: APIGatewayProxyEvent, requestId: stri
     }
 
     const payload = parseJsonObject(verified.payload, enabled.definition.name === 'phonepe' ? 'the decoded response' : 'the request body');
-    const mapped = enabled.definition.map(payload, { header, legacyDefaultCurrency: config.legacyDefaultCurrency });
+    const mapped = enabled.definition.map(payload, { header, legacyDefaultCurrency: config.legacyDefaultCurrency, nowMs });
     log.eventId = mapped.eventId;
 
     const receivedAt = new Date(nowMs).toISOString();

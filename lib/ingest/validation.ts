@@ -11,6 +11,19 @@ import type { PaymentStatus } from '../paymentEvent.js';
 /** Longest accepted id (event, payment, order, customer), in characters. */
 export const MAX_ID_LENGTH = 255;
 
+/**
+ * How far after the receive time an event time (occurredAt, Stripe `created`, Razorpay
+ * `created_at`) may be, in milliseconds. The processor leaves the payment state unchanged for
+ * an event older than the applied one, so a time far in the future would make every later
+ * event of that payment stale.
+ * 24 hours leaves room for a sender clock that is wrong by a time zone.
+ */
+export const MAX_EVENT_TIME_AHEAD_MS = 24 * 60 * 60 * 1000;
+
+// C0 control characters and DEL. Ids become Kafka keys, log fields and database keys, where
+// such characters are invisible, and some tools end the value at a NUL.
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Decodes UTF-8 bytes and parses them as a JSON object, or throws InvalidPayloadError with the reason. */
@@ -30,7 +43,7 @@ export function parseJsonObject(bytes: Buffer, what = 'the request body'): JsonO
     value = parseJson(text);
   } catch (error) {
     if (error instanceof JsonSyntaxError) {
-      throw new InvalidPayloadError('invalid_json', `${capitalize(what)} is not valid JSON: ${error.reason} at position ${error.position}.`);
+      throw new InvalidPayloadError('invalid_json', `${capitalize(what)} is not valid JSON at position ${error.position}: ${error.reason}.`);
     }
     throw error;
   }
@@ -65,7 +78,10 @@ export function optionalObject(parent: JsonObject, key: string, path: string): J
   return value;
 }
 
-/** Reads a non-empty string field (an id or a type), at most MAX_ID_LENGTH characters. */
+/**
+ * Reads a non-empty string field (an id or a type) of at most MAX_ID_LENGTH characters and
+ * without control characters (U+0000 to U+001F, U+007F).
+ */
 export function requireString(parent: JsonObject, key: string, path: string): string {
   const value = parent[key];
   if (value === undefined || value === null) throw missing(path, 'a string');
@@ -82,16 +98,38 @@ function checkString(value: JsonValue, path: string): string {
   if (typeof value !== 'string') throw invalid(path, `must be a string, got ${describeJson(value)}`);
   if (value.trim() === '') throw invalid(path, 'must not be empty');
   if (value.length > MAX_ID_LENGTH) throw invalid(path, `must be at most ${MAX_ID_LENGTH} characters, got ${value.length}`);
+  const control = controlCharacterIn(value);
+  if (control !== undefined) throw invalid(path, `contains the control character ${control}; send the value without control characters`);
   return value;
 }
 
-/** Checks a header-supplied id with the same rules as a body id. */
+/** Describes the first control character in `value` ("U+0000 at index 3"), or returns undefined when there is none. */
+function controlCharacterIn(value: string): string | undefined {
+  const match = CONTROL_CHARACTER.exec(value);
+  if (match === null) return undefined;
+  const codePoint = match[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
+  return `U+${codePoint} at index ${match.index}`;
+}
+
+/** Checks a header-supplied event id with the same rules as a body id. */
 export function checkId(value: string | undefined, header: string): string {
   if (value === undefined || value.trim() === '') {
-    throw new InvalidPayloadError('missing_field', `Missing header ${header}; it carries the event id.`, header);
+    throw new InvalidPayloadError('missing_field', `Missing header ${header}; send the event id in ${header}.`, header);
   }
   if (value.length > MAX_ID_LENGTH) {
-    throw new InvalidPayloadError('invalid_field', `Header ${header} must be at most ${MAX_ID_LENGTH} characters.`, header);
+    throw new InvalidPayloadError(
+      'invalid_field',
+      `Header ${header} must be at most ${MAX_ID_LENGTH} characters, got ${value.length}; send a shorter event id.`,
+      header,
+    );
+  }
+  const control = controlCharacterIn(value);
+  if (control !== undefined) {
+    throw new InvalidPayloadError(
+      'invalid_field',
+      `Header ${header} contains the control character ${control}; send the event id without control characters.`,
+      header,
+    );
   }
   return value;
 }
@@ -111,8 +149,9 @@ export function toCurrency(value: string, path: string): string {
 }
 
 /**
- * Reads a major-unit amount: a JSON number (`500.00`) or a decimal string (`"500.00"`), kept
- * as exact decimal text. See normalizeDecimalAmount for the rules.
+ * Reads a major-unit amount, a JSON number (`500.00`) or a decimal string (`"500.00"`), and
+ * returns it as exact decimal text with the currency's minor-unit digits. See
+ * normalizeDecimalAmount for the rules.
  */
 export function requireDecimalAmount(parent: JsonObject, key: string, path: string, currency: string): string {
   const value = parent[key];
@@ -152,8 +191,9 @@ const ISO_DATE_TIME =
  * ("2024-03-01T10:15:30.000Z"). Digits after the milliseconds are dropped (truncated, so the
  * same input always gives the same output). A value without a zone is taken as UTC, because
  * the legacy sender serializes java.time values without one. Absent or null gives null.
+ * Rejects a time more than MAX_EVENT_TIME_AHEAD_MS after `nowMs`, the request's receive time.
  */
-export function optionalIsoTimestamp(parent: JsonObject, key: string, path: string): string | null {
+export function optionalIsoTimestamp(parent: JsonObject, key: string, path: string, nowMs: number): string | null {
   const value = parent[key];
   if (value === undefined || value === null) return null;
   if (typeof value !== 'string') throw invalid(path, `must be an ISO 8601 date-time string, got ${describeJson(value)}`);
@@ -179,24 +219,40 @@ export function optionalIsoTimestamp(parent: JsonObject, key: string, path: stri
   if (!valid) throw invalid(path, `is not a valid date-time: ${JSON.stringify(value)}`);
 
   const offsetMs = (Number(offsetHours) * 60 + Number(offsetMinutes)) * 60_000 * (sign === '-' ? -1 : 1);
-  return new Date(local - offsetMs).toISOString();
+  return checkNotAhead(local - offsetMs, path, nowMs);
 }
 
-/** Reads Unix epoch seconds (an integer JSON number) and returns ISO 8601 UTC with milliseconds. */
-export function optionalEpochSeconds(parent: JsonObject, key: string, path: string): string | null {
+/**
+ * Reads Unix epoch seconds (an integer JSON number) and returns ISO 8601 UTC with milliseconds.
+ * Rejects a time more than MAX_EVENT_TIME_AHEAD_MS after `nowMs`, the request's receive time.
+ */
+export function optionalEpochSeconds(parent: JsonObject, key: string, path: string, nowMs: number): string | null {
   const value = parent[key];
   if (value === undefined || value === null) return null;
   if (!(value instanceof JsonNumber) || !/^[0-9]{1,11}$/.test(value.source)) {
     throw invalid(path, `must be Unix time in whole seconds, got ${describeJson(value)}`);
   }
-  return new Date(Number(value.source) * 1000).toISOString();
+  return checkNotAhead(Number(value.source) * 1000, path, nowMs);
+}
+
+/** Returns `timeMs` as ISO 8601 UTC, or rejects it when it is more than MAX_EVENT_TIME_AHEAD_MS after `nowMs`. */
+function checkNotAhead(timeMs: number, path: string, nowMs: number): string {
+  const time = new Date(timeMs).toISOString();
+  if (timeMs - nowMs > MAX_EVENT_TIME_AHEAD_MS) {
+    throw invalid(
+      path,
+      `is ${time}, more than ${MAX_EVENT_TIME_AHEAD_MS / 3_600_000} hours after the webhook was received (${new Date(nowMs).toISOString()}); ` +
+        'send the time the event happened, with its zone offset or in UTC',
+    );
+  }
+  return time;
 }
 
 /** Looks up a provider event type, or throws a 400 that lists the accepted types. */
 export function mapStatus(table: Readonly<Record<string, PaymentStatus>>, type: string, path: string): PaymentStatus {
   const status = Object.hasOwn(table, type) ? table[type] : undefined;
   if (status === undefined) {
-    throw invalid(path, `has the unsupported value ${JSON.stringify(truncate(type))}; allowed values: ${Object.keys(table).join(', ')}`);
+    throw invalid(path, `has the unsupported value ${JSON.stringify(truncate(type))}; send one of ${Object.keys(table).join(', ')}`);
   }
   return status;
 }

@@ -112,6 +112,20 @@ describe('ingest accepts signed webhooks', () => {
     expect(answer.statusCode).toBe(200);
   });
 
+  it('accepts an upper-case hex legacy signature', async () => {
+    const body = legacyBody(`evt_hex_upper_${RUN}`);
+    const signature = createHmac('sha256', SECRETS.legacy).update(body).digest('hex').toUpperCase();
+    expect((await send({ provider: 'legacy-path', body, headers: { 'X-Signature': signature } })).statusCode).toBe(200);
+  });
+
+  it('accepts a retry that spells the amount differently', async () => {
+    const eventId = `evt_retry_amount_${RUN}`;
+    const first = `{"eventId":"${eventId}","eventType":"PAYMENT_SUCCESS","amount":10.0,"customerId":"c"}`;
+    const retry = `{"eventId":"${eventId}","eventType":"PAYMENT_SUCCESS","amount":"10.00","customerId":"c"}`;
+    expect((await send(legacyCall(first))).statusCode).toBe(200);
+    expect((await send(legacyCall(retry))).statusCode).toBe(200);
+  });
+
   it('accepts the old secret and the new secret during rotation', async () => {
     const oldBody = legacyBody(`evt_rot_old_${RUN}`);
     const newBody = legacyBody(`evt_rot_new_${RUN}`);
@@ -171,6 +185,31 @@ describe('ingest accepts signed webhooks', () => {
     expect(answer.statusCode).toBe(200);
   });
 
+  it('accepts a stripe header with a short v1 before the valid one', async () => {
+    const timestamp = nowSeconds();
+    const body = JSON.stringify({
+      id: `evt_stripe_v1_${RUN}`,
+      type: 'payment_intent.processing',
+      created: timestamp,
+      data: { object: { id: `pi_v1_${RUN}`, amount: 700, currency: 'usd' } },
+    });
+    const valid = createHmac('sha256', SECRETS.stripe).update(`${timestamp}.${body}`).digest('hex');
+    const answer = await send({ provider: 'stripe', body, headers: { 'Stripe-Signature': `t=${timestamp},v1=deadbeef,v1=${valid}` } });
+    expect(answer.statusCode).toBe(200);
+  });
+
+  it('accepts a stripe charge.succeeded event', async () => {
+    const body = JSON.stringify({
+      id: `evt_charge_${RUN}`,
+      object: 'event',
+      type: 'charge.succeeded',
+      created: nowSeconds(),
+      data: { object: { id: `ch_${RUN}`, object: 'charge', amount: 8165, currency: 'kwd', customer: 'cus_2', payment_intent: `pi_ch_${RUN}`, metadata: { order_id: `order_ch_${RUN}` } } },
+    });
+    const answer = await send({ provider: 'stripe', body, headers: signWebhook('stripe', { secret: SECRETS.stripe, body }) });
+    expect(answer.statusCode).toBe(200);
+  });
+
   it('accepts a github-signed generic payment', async () => {
     const body = genericBody();
     const headers = signWebhook('github', { secret: SECRETS.github, body, eventId: `gh_${RUN}` });
@@ -209,6 +248,8 @@ interface HostileCase {
   call: () => WebhookCall;
   status: number;
   code: string;
+  /** The exact message, or a pattern it must match, when the case checks the wording. */
+  message?: string | RegExp;
   legacyOnly?: boolean;
 }
 
@@ -329,6 +370,7 @@ const HOSTILE: HostileCase[] = [
     },
     status: 401,
     code: 'missing_signature',
+    message: 'Missing header webhook-id; send it with the message id that the signature covers.',
   },
   {
     name: 'standard with a swapped webhook-id',
@@ -437,6 +479,53 @@ const HOSTILE: HostileCase[] = [
     code: 'invalid_encoding',
   },
   { name: 'amount as boolean', call: () => signedLegacy(legacyBody(hostileId(40), { amount: true })), status: 400, code: 'invalid_field' },
+  {
+    name: 'unpaired surrogate escape',
+    call: () => signedLegacy(`{"eventId":"${hostileId(60)}","eventType":"PAYMENT_SUCCESS","amount":1,"customerId":"c\\ud800"}`),
+    status: 400,
+    code: 'invalid_json',
+    message: /^The request body is not valid JSON at position \d+: unpaired surrogate escape \\uD800; /,
+  },
+  {
+    name: 'NUL in eventId',
+    call: () => signedLegacy(`{"eventId":"${hostileId(61)}\\u0000","eventType":"PAYMENT_SUCCESS","amount":1,"customerId":"c"}`),
+    status: 400,
+    code: 'invalid_field',
+    message: /^Field eventId contains the control character U\+0000 at index \d+; /,
+  },
+  {
+    name: 'control character in X-GitHub-Delivery',
+    call: () => {
+      const body = genericBody();
+      return { provider: 'github', body, headers: { ...signWebhook('github', { secret: SECRETS.github, body }), 'X-GitHub-Delivery': `${hostileId(62)}\u0001` } };
+    },
+    status: 400,
+    code: 'invalid_field',
+    message: /^Header X-GitHub-Delivery contains the control character U\+0001 /,
+  },
+  {
+    name: 'occurredAt in year 9999',
+    call: () => signedLegacy(legacyBody(hostileId(63), { occurredAt: '9999-12-31T23:59:59Z' })),
+    status: 400,
+    code: 'invalid_field',
+    message: /^Field occurredAt is 9999-12-31T23:59:59\.000Z, more than 24 hours after the webhook was received /,
+  },
+  {
+    name: 'stripe header whose only v1 is short',
+    call: () => {
+      const body = stripeEvent(64);
+      return { provider: 'stripe', body, headers: { 'Stripe-Signature': `t=${nowSeconds()},v1=deadbeef` } };
+    },
+    status: 401,
+    code: 'invalid_signature',
+  },
+  {
+    name: 'too many decimals for the currency',
+    call: () => signedLegacy(legacyBody(hostileId(65), { amount: '10.001' })),
+    status: 400,
+    code: 'invalid_field',
+    message: 'Field amount has 3 digits after the decimal point, but INR allows at most 2; send the amount in INR with at most 2 decimal places.',
+  },
   { name: 'negative amount', call: () => signedLegacy(`{"eventId":"${hostileId(41)}","eventType":"PAYMENT_SUCCESS","amount":-5.00,"customerId":"c"}`), status: 400, code: 'invalid_field' },
   { name: 'zero amount', call: () => signedLegacy(legacyBody(hostileId(42), { amount: '0.00' })), status: 400, code: 'invalid_field' },
   { name: 'more decimals than INR allows', call: () => signedLegacy(`{"eventId":"${hostileId(43)}","eventType":"PAYMENT_SUCCESS","amount":1.005,"customerId":"c"}`), status: 400, code: 'invalid_field' },
@@ -493,6 +582,8 @@ describe('ingest rejects bad and hostile requests', () => {
     expect(answer.body.error).toBe(testCase.code);
     expect(typeof answer.body.message).toBe('string');
     expect(String(answer.body.message).length).toBeGreaterThan(10);
+    if (typeof testCase.message === 'string') expect(answer.body.message).toBe(testCase.message);
+    if (testCase.message instanceof RegExp) expect(answer.body.message).toMatch(testCase.message);
   });
 });
 
@@ -509,7 +600,7 @@ describe('topic contents after all requests', () => {
     const inTopic = new Set(events.map((event) => event.eventId));
     const missing = [...accepted.keys()].filter((eventId) => !inTopic.has(eventId));
     expect(missing).toEqual([]);
-    expect(accepted.size).toBe(16);
+    expect(accepted.size).toBe(20);
   });
 
   it('contains nothing from a rejected request', () => {
@@ -531,6 +622,24 @@ describe('topic contents after all requests', () => {
       customerId: 'cust_vip_02',
       orderId: null,
       occurredAt: null,
+    });
+  });
+
+  it('stores both spellings of a retried amount as one form', () => {
+    const retried = events.filter((event) => event.eventId === `evt_retry_amount_${RUN}`).map(({ receivedAt: _receivedAt, ...rest }) => rest);
+    expect(retried).toHaveLength(2);
+    expect(retried[0]?.amount).toBe('10.00');
+    expect(retried[1]).toEqual(retried[0]);
+  });
+
+  it('stores a stripe charge under its payment intent', () => {
+    expect(events.find((event) => event.eventId === `evt_charge_${RUN}`)).toMatchObject({
+      eventType: 'charge.succeeded',
+      status: 'SUCCESS',
+      paymentId: `pi_ch_${RUN}`,
+      amount: '8.165',
+      currency: 'KWD',
+      orderId: `order_ch_${RUN}`,
     });
   });
 

@@ -39,6 +39,12 @@ describe('loadIngestConfig', () => {
     expect(() => loadIngestConfig({ WEBHOOK_SECRETS_LEGACY: 'a', WEBHOOK_TOLERANCE_SECONDS: '0' })).toThrow(/WEBHOOK_TOLERANCE_SECONDS/);
   });
 
+  it('default currency error names the variable and the value', () => {
+    expect(() => loadIngestConfig({ WEBHOOK_SECRETS_LEGACY: 'a', LEGACY_DEFAULT_CURRENCY: 'RUPEE' })).toThrow(
+      'Invalid LEGACY_DEFAULT_CURRENCY: the variable has the unknown currency code "RUPEE"; use an ISO 4217 code such as INR, USD, EUR or JPY.',
+    );
+  });
+
   it('reads every provider when all are configured', () => {
     const config = loadIngestConfig({
       WEBHOOK_PROVIDERS: 'legacy,standard,stripe,github,razorpay,shopify,phonepe',

@@ -73,6 +73,38 @@ describe('parseJson', () => {
     expect(syntaxError(text)).toBeInstanceOf(JsonSyntaxError);
   });
 
+  it.each([
+    ['lone high surrogate escape', '{"c":"c\\ud800"}', 7],
+    ['lone low surrogate escape', '{"c":"\\udc00x"}', 6],
+    ['high surrogate escape before a plain character', '{"c":"\\uD83Dx"}', 6],
+    ['high surrogate escape before a non-surrogate escape', '{"c":"\\ud83d\\u0041"}', 6],
+    ['two high surrogate escapes', '{"c":"\\ud83d\\ud83d"}', 6],
+    ['reversed surrogate pair', '{"c":"\\ude80\\ud83d"}', 6],
+    ['lone surrogate escape in a key', '{"k\\ud800":1}', 3],
+  ])('rejects a %s naming its position', (_name, text, position) => {
+    const error = syntaxError(text);
+    expect(error.reason).toMatch(/^unpaired surrogate escape \\u[0-9A-F]{4}; /);
+    expect(error.position).toBe(position);
+  });
+
+  it('rejects a raw unpaired surrogate in a JavaScript string', () => {
+    expect(syntaxError('{"c":"a\ud800b"}').reason).toBe('unpaired surrogate U+D800 in string');
+    expect(syntaxError('{"c":"\udc00"}').position).toBe(6);
+  });
+
+  it('accepts surrogate pairs, escaped, upper-case or raw', () => {
+    const value = parseJson('{"a":"\\uD83D\\uDE80","b":"\\ud83d\\ude80","c":"🚀","d":"x\\ud83d\\ude80y"}') as JsonObject;
+    expect(value.a).toBe('🚀');
+    expect(value.b).toBe('🚀');
+    expect(value.c).toBe('🚀');
+    expect(value.d).toBe('x🚀y');
+  });
+
+  it('keeps escaped text byte-exact through UTF-8', () => {
+    const value = parseJson('{"s":"\\u00e9\\u20b9\\ud83d\\ude80"}') as JsonObject;
+    expect(Buffer.from(value.s as string, 'utf8').toString('utf8')).toBe('é₹🚀');
+  });
+
   it('reports the position of the problem', () => {
     expect(syntaxError('{"a":1,"a":2}').position).toBe(7);
   });

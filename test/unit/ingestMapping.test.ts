@@ -3,12 +3,15 @@ import { InvalidPayloadError } from '../../lib/ingest/errors.js';
 import { headerLookup } from '../../lib/ingest/http.js';
 import { AmountError, minorToDecimalAmount, normalizeDecimalAmount } from '../../lib/ingest/money.js';
 import { PROVIDER_DEFINITIONS, type MappedEvent } from '../../lib/ingest/providers/index.js';
-import { optionalIsoTimestamp, parseJsonObject } from '../../lib/ingest/validation.js';
+import { MAX_EVENT_TIME_AHEAD_MS, optionalIsoTimestamp, parseJsonObject } from '../../lib/ingest/validation.js';
 import type { Provider } from '../../lib/paymentEvent.js';
 
-function map(provider: Provider, body: string, headers: Record<string, string> = {}): MappedEvent {
+/** The receive time every mapping in this file runs at: 2024-06-01T00:00:00.000Z. */
+const NOW_MS = Date.UTC(2024, 5, 1);
+
+function map(provider: Provider, body: string, headers: Record<string, string> = {}, nowMs = NOW_MS): MappedEvent {
   const payload = parseJsonObject(Buffer.from(body, 'utf8'));
-  return PROVIDER_DEFINITIONS[provider].map(payload, { header: headerLookup(headers), legacyDefaultCurrency: 'INR' });
+  return PROVIDER_DEFINITIONS[provider].map(payload, { header: headerLookup(headers), legacyDefaultCurrency: 'INR', nowMs });
 }
 
 function payloadError(action: () => unknown): InvalidPayloadError {
@@ -26,10 +29,21 @@ describe('normalizeDecimalAmount', () => {
     ['500.00', 'INR', true, '500.00'],
     ['12345678901234.56', 'INR', true, '12345678901234.56'],
     ['0.10', 'USD', true, '0.10'],
-    ['500', 'INR', true, '500'],
-    ['5.5E2', 'INR', true, '550'],
+    ['10.0', 'INR', true, '10.00'],
+    ['10.00', 'INR', false, '10.00'],
+    ['10', 'USD', false, '10.00'],
+    ['10', 'USD', true, '10.00'],
+    ['500', 'INR', true, '500.00'],
+    ['1e3', 'INR', true, '1000.00'],
+    ['5.5E2', 'INR', true, '550.00'],
     ['1e-2', 'USD', true, '0.01'],
-    ['1.250E1', 'KWD', true, '12.50'],
+    ['1.250E1', 'KWD', true, '12.500'],
+    ['8.165', 'KWD', true, '8.165'],
+    ['8.1', 'KWD', false, '8.100'],
+    ['500', 'JPY', true, '500'],
+    ['500.00', 'JPY', true, '500'],
+    ['500.0', 'JPY', false, '500'],
+    ['1.5', 'CLF', false, '1.5000'],
     ['0500.00', 'INR', false, '500.00'],
     ['1000', 'JPY', false, '1000'],
     ['1.234', 'KWD', false, '1.234'],
@@ -38,20 +52,49 @@ describe('normalizeDecimalAmount', () => {
     expect(normalizeDecimalAmount(text, currency, fromJsonNumber)).toBe(expected);
   });
 
+  // Zeros beyond the currency's minor unit do not change the amount, so they are dropped.
+  it.each([
+    ['10.000', 'INR', false, '10.00'],
+    ['10.000', 'INR', true, '10.00'],
+    ['10.0000000', 'USD', false, '10.00'],
+    ['8.1650', 'KWD', true, '8.165'],
+    ['1.000000e2', 'INR', true, '100.00'],
+  ])('drops zeros beyond the minor unit in %s %s', (text, currency, fromJsonNumber, expected) => {
+    expect(normalizeDecimalAmount(text, currency, fromJsonNumber)).toBe(expected);
+  });
+
+  it('gives one form for every spelling of ten rupees', () => {
+    const spellings: [string, boolean][] = [
+      ['10', true],
+      ['10.0', true],
+      ['10.00', true],
+      ['1e1', true],
+      ['1.0E1', true],
+      ['10', false],
+      ['10.00', false],
+      ['010.000', false],
+    ];
+    const forms = new Set(spellings.map(([text, fromJsonNumber]) => normalizeDecimalAmount(text, 'INR', fromJsonNumber)));
+    expect([...forms]).toEqual(['10.00']);
+  });
+
   it.each([
     ['0', 'INR', true, 'zero'],
     ['0.00', 'INR', false, 'zero'],
     ['-5.00', 'INR', true, 'negative'],
-    ['1.001', 'INR', true, 'at most 2'],
-    ['1.5', 'JPY', false, 'at most 0'],
-    ['1.0001', 'KWD', false, 'at most 3'],
-    ['1234567890123456789', 'INR', false, 'maximum is 18'],
-    ['1e19', 'INR', true, 'maximum is 18'],
+    ['1.001', 'INR', true, 'INR allows at most 2'],
+    ['1.0010', 'INR', false, 'INR allows at most 2'],
+    ['10.0001', 'INR', false, 'INR allows at most 2'],
+    ['1.5', 'JPY', false, 'JPY allows none'],
+    ['1.0001', 'KWD', false, 'KWD allows at most 3'],
+    ['1e-3', 'USD', true, 'USD allows at most 2'],
+    ['1234567890123456789', 'INR', false, 'at most 18 are accepted'],
+    ['1e19', 'INR', true, 'at most 18 are accepted'],
     ['1e999', 'INR', true, 'out of range'],
-    ['+5', 'INR', false, 'not a decimal amount'],
-    ['5,00', 'INR', false, 'not a decimal amount'],
-    [' 5', 'INR', false, 'not a decimal amount'],
-    ['1e2', 'INR', false, 'not a decimal amount'],
+    ['+5', 'INR', false, 'has the invalid value'],
+    ['5,00', 'INR', false, 'has the invalid value'],
+    [' 5', 'INR', false, 'has the invalid value'],
+    ['1e2', 'INR', false, 'has the invalid value'],
   ])('rejects %s %s', (text, currency, fromJsonNumber, reason) => {
     expect(() => normalizeDecimalAmount(text, currency, fromJsonNumber)).toThrow(AmountError);
     expect(() => normalizeDecimalAmount(text, currency, fromJsonNumber)).toThrow(reason);
@@ -75,8 +118,35 @@ describe('minorToDecimalAmount', () => {
   });
 });
 
+describe('amount messages', () => {
+  const legacy = (amount: string, currency = 'INR') => `{"eventId":"e","eventType":"PAYMENT_SUCCESS","amount":${amount},"currency":"${currency}","customerId":"c"}`;
+
+  it('too many decimals names the field and the limit', () => {
+    expect(payloadError(() => map('legacy', legacy('1.001'))).message).toBe(
+      'Field amount has 3 digits after the decimal point, but INR allows at most 2; send the amount in INR with at most 2 decimal places.',
+    );
+  });
+
+  it('one extra decimal uses the singular', () => {
+    expect(payloadError(() => map('legacy', legacy('1.5', 'JPY'))).message).toBe(
+      'Field amount has 1 digit after the decimal point, but JPY allows none; send the amount in JPY as a whole number.',
+    );
+  });
+
+  it('zero and negative amounts read as sentences', () => {
+    expect(payloadError(() => map('legacy', legacy('"0.00"'))).message).toBe('Field amount is zero; send a positive amount.');
+    expect(payloadError(() => map('legacy', legacy('-5'))).message).toBe('Field amount is negative; send the amount as a positive number.');
+  });
+
+  it('unknown currency names the field and the value', () => {
+    expect(payloadError(() => map('legacy', legacy('1', 'RUPEE'))).message).toBe(
+      'Field currency has the unknown currency code "RUPEE"; use an ISO 4217 code such as INR, USD, EUR or JPY.',
+    );
+  });
+});
+
 describe('optionalIsoTimestamp', () => {
-  const read = (value: unknown) => optionalIsoTimestamp(parseJsonObject(Buffer.from(JSON.stringify({ t: value }))), 't', 't');
+  const read = (value: unknown) => optionalIsoTimestamp(parseJsonObject(Buffer.from(JSON.stringify({ t: value }))), 't', 't', NOW_MS);
 
   it.each([
     ['2024-03-01T10:15:30Z', '2024-03-01T10:15:30.000Z'],
@@ -134,6 +204,10 @@ describe('legacy mapping', () => {
     expect(error.code).toBe('invalid_field');
     expect(error.field).toBe('eventType');
     expect(error.message).toContain('PAYMENT_SUCCESS, PAYMENT_FAILED');
+    expect(error.message).toBe(
+      'Field eventType has the unsupported value "PAYMENT_LOST"; send one of PAYMENT_CREATED, PAYMENT_INITIATED, PAYMENT_PENDING, ' +
+        'PAYMENT_AUTHORIZED, PAYMENT_SUCCESS, PAYMENT_FAILED, PAYMENT_CANCELLED, PAYMENT_REFUNDED, REFUND_SUCCESS.',
+    );
   });
 
   it('uses orderId, then eventId, as the payment id', () => {
@@ -141,6 +215,13 @@ describe('legacy mapping', () => {
     expect(map('legacy', '{"eventId":"e","eventType":"PAYMENT_SUCCESS","amount":1,"customerId":"c","orderId":"o","paymentId":"p"}').paymentId).toBe(
       'p',
     );
+  });
+
+  it('maps 10.0 and "10.00" to the same amount', () => {
+    const asNumber = map('legacy', '{"eventId":"e","eventType":"PAYMENT_SUCCESS","amount":10.0,"customerId":"c"}');
+    const asString = map('legacy', '{"eventId":"e","eventType":"PAYMENT_SUCCESS","amount":"10.00","customerId":"c"}');
+    expect(asNumber.amount).toBe('10.00');
+    expect(asString).toEqual(asNumber);
   });
 
   it('reads currency, amount string and timestamp', () => {
@@ -157,10 +238,106 @@ describe('legacy mapping', () => {
     ['eventId as number', '{"eventId":7,"eventType":"PAYMENT_SUCCESS","amount":1,"customerId":"c"}', 'invalid_field', 'eventId'],
     ['unknown currency', '{"eventId":"e","eventType":"PAYMENT_SUCCESS","amount":1,"customerId":"c","currency":"XYZ"}', 'invalid_field', 'currency'],
     ['too many decimals', '{"eventId":"e","eventType":"PAYMENT_SUCCESS","amount":1.001,"customerId":"c"}', 'invalid_field', 'amount'],
+    ['NUL in eventId', '{"eventId":"evt\\u0000","eventType":"PAYMENT_SUCCESS","amount":1,"customerId":"c"}', 'invalid_field', 'eventId'],
+    ['line feed in customerId', '{"eventId":"e","eventType":"PAYMENT_SUCCESS","amount":1,"customerId":"c\\n1"}', 'invalid_field', 'customerId'],
+    ['DEL in orderId', '{"eventId":"e","eventType":"PAYMENT_SUCCESS","amount":1,"customerId":"c","orderId":"o\\u007f"}', 'invalid_field', 'orderId'],
+    ['tab in paymentId', '{"eventId":"e","eventType":"PAYMENT_SUCCESS","amount":1,"customerId":"c","paymentId":"\\tp"}', 'invalid_field', 'paymentId'],
+    ['unit separator in eventId', '{"eventId":"e\\u001f","eventType":"PAYMENT_SUCCESS","amount":1,"customerId":"c"}', 'invalid_field', 'eventId'],
   ])('rejects %s', (_name, body, code, field) => {
     const error = payloadError(() => map('legacy', body));
     expect(error.code).toBe(code);
     expect(error.field).toBe(field);
+  });
+});
+
+describe('id control characters', () => {
+  it('message names the field, the character and its index', () => {
+    const error = payloadError(() => map('legacy', '{"eventId":"ev\\u0000t","eventType":"PAYMENT_SUCCESS","amount":1,"customerId":"c"}'));
+    expect(error.message).toBe('Field eventId contains the control character U+0000 at index 2; send the value without control characters.');
+  });
+
+  it('accepts characters just outside the control ranges', () => {
+    const mapped = map('legacy', '{"eventId":"e \\u0080 ~","eventType":"PAYMENT_SUCCESS","amount":1,"customerId":"José ₹"}');
+    expect(mapped.eventId).toBe('e \u0080 ~');
+  });
+
+  it.each([
+    ['github', 'X-GitHub-Delivery'],
+    ['shopify', 'X-Shopify-Webhook-Id'],
+    ['standard', 'webhook-id'],
+  ] as const)('%s rejects a control character in %s', (provider, header) => {
+    const body = '{"eventType":"PAYMENT_SUCCESS","paymentId":"p","amount":"1.00","currency":"EUR"}';
+    const error = payloadError(() => map(provider, body, { [header]: 'delivery\u00071' }));
+    expect(error.code).toBe('invalid_field');
+    expect(error.field).toBe(header);
+    expect(error.message).toContain('U+0007 at index 8');
+  });
+
+  it('razorpay rejects a control character in the event id header', () => {
+    const body = JSON.stringify({ event: 'payment.captured', payload: { payment: { entity: { id: 'pay_1', amount: 1, currency: 'INR' } } } });
+    expect(payloadError(() => map('razorpay', body, { 'X-Razorpay-Event-Id': 'evt\r' })).field).toBe('X-Razorpay-Event-Id');
+  });
+
+  it('stripe rejects a control character in the customer id', () => {
+    const body = JSON.stringify({ id: 'evt_1', type: 'payment_intent.succeeded', data: { object: { id: 'pi_1', amount: 1, currency: 'usd', customer: 'cus\u0000' } } });
+    expect(payloadError(() => map('stripe', body)).field).toBe('data.object.customer');
+  });
+
+  it('phonepe rejects a control character in the merchant transaction id', () => {
+    const body = JSON.stringify({ code: 'PAYMENT_SUCCESS', data: { merchantTransactionId: 'MT\u001b1', amount: 100 } });
+    expect(payloadError(() => map('phonepe', body)).field).toBe('data.merchantTransactionId');
+  });
+});
+
+describe('event time bound', () => {
+  const legacy = (occurredAt: string) => JSON.stringify({ eventId: 'e', eventType: 'PAYMENT_SUCCESS', amount: 1, customerId: 'c', occurredAt });
+  const aheadBy = (ms: number) => new Date(NOW_MS + ms).toISOString();
+
+  it('rejects an occurredAt in year 9999', () => {
+    const error = payloadError(() => map('legacy', legacy('9999-12-31T23:59:59Z')));
+    expect(error.code).toBe('invalid_field');
+    expect(error.field).toBe('occurredAt');
+    expect(error.message).toBe(
+      'Field occurredAt is 9999-12-31T23:59:59.000Z, more than 24 hours after the webhook was received (2024-06-01T00:00:00.000Z); ' +
+        'send the time the event happened, with its zone offset or in UTC.',
+    );
+  });
+
+  it('accepts an occurredAt exactly 24 hours ahead', () => {
+    expect(map('legacy', legacy(aheadBy(MAX_EVENT_TIME_AHEAD_MS))).occurredAt).toBe(aheadBy(MAX_EVENT_TIME_AHEAD_MS));
+  });
+
+  it('rejects an occurredAt 24 hours and 1 ms ahead', () => {
+    expect(payloadError(() => map('legacy', legacy(aheadBy(MAX_EVENT_TIME_AHEAD_MS + 1)))).field).toBe('occurredAt');
+  });
+
+  it('accepts an occurredAt far in the past', () => {
+    expect(map('legacy', legacy('1999-01-01T00:00:00Z')).occurredAt).toBe('1999-01-01T00:00:00.000Z');
+  });
+
+  it('measures the bound from the receive time', () => {
+    const laterReceipt = Date.UTC(9999, 11, 31);
+    expect(map('legacy', legacy('9999-12-31T23:59:59Z'), {}, laterReceipt).occurredAt).toBe('9999-12-31T23:59:59.000Z');
+  });
+
+  it('rejects a legacy timestamp field in the future', () => {
+    const body = JSON.stringify({ eventId: 'e', eventType: 'PAYMENT_SUCCESS', amount: 1, customerId: 'c', timestamp: '2030-01-01T00:00:00' });
+    expect(payloadError(() => map('legacy', body)).field).toBe('timestamp');
+  });
+
+  it('rejects a generic occurredAt in the future', () => {
+    const body = JSON.stringify({ eventType: 'PAYMENT_SUCCESS', paymentId: 'p', amount: '1.00', currency: 'EUR', occurredAt: '2030-01-01T00:00:00Z' });
+    expect(payloadError(() => map('github', body, { 'X-GitHub-Delivery': 'd1' })).field).toBe('occurredAt');
+  });
+
+  it('rejects a stripe created time in the future', () => {
+    const body = JSON.stringify({ id: 'evt_1', type: 'payment_intent.succeeded', created: 99999999999, data: { object: { id: 'pi_1', amount: 1, currency: 'usd' } } });
+    expect(payloadError(() => map('stripe', body)).field).toBe('created');
+  });
+
+  it('rejects a razorpay created_at in the future', () => {
+    const body = JSON.stringify({ event: 'payment.captured', created_at: 4102444800, payload: { payment: { entity: { id: 'pay_1', amount: 1, currency: 'INR' } } } });
+    expect(payloadError(() => map('razorpay', body, { 'X-Razorpay-Event-Id': 'r1' })).field).toBe('created_at');
   });
 });
 
@@ -186,7 +363,14 @@ describe('generic mapping', () => {
   });
 
   it('rejects a delivery without the id header', () => {
-    expect(payloadError(() => map('github', body)).field).toBe('X-GitHub-Delivery');
+    const error = payloadError(() => map('github', body));
+    expect(error.field).toBe('X-GitHub-Delivery');
+    expect(error.message).toBe('Missing header X-GitHub-Delivery; send the event id in X-GitHub-Delivery.');
+  });
+
+  it('normalizes the amount to the minor unit', () => {
+    const mapped = map('shopify', body.replace('"99.90"', '99.9'), { 'X-Shopify-Webhook-Id': 'd1' });
+    expect(mapped.amount).toBe('99.90');
   });
 });
 
@@ -213,6 +397,47 @@ describe('stripe mapping', () => {
     expect(mapped.paymentId).toBe('pi_9');
     expect(mapped.amount).toBe('500');
     expect(mapped.status).toBe('REFUNDED');
+  });
+
+  it.each([
+    ['charge.pending', 'PENDING'],
+    ['charge.succeeded', 'SUCCESS'],
+    ['charge.captured', 'SUCCESS'],
+    ['charge.failed', 'FAILED'],
+    ['charge.refunded', 'REFUNDED'],
+  ])('maps %s to %s', (type, status) => {
+    const mapped = map('stripe', event(type, { id: 'ch_1', object: 'charge', payment_intent: 'pi_7', amount: 2500, currency: 'usd' }));
+    expect(mapped.status).toBe(status);
+    expect(mapped.eventType).toBe(type);
+  });
+
+  it('maps charge.succeeded from the charge object', () => {
+    const charge = { id: 'ch_1', object: 'charge', amount: 123456, currency: 'inr', customer: 'cus_2', payment_intent: 'pi_7', metadata: { order_id: 'o7' } };
+    expect(map('stripe', event('charge.succeeded', charge))).toEqual({
+      eventId: 'evt_1',
+      eventType: 'charge.succeeded',
+      status: 'SUCCESS',
+      paymentId: 'pi_7',
+      amount: '1234.56',
+      currency: 'INR',
+      customerId: 'cus_2',
+      orderId: 'o7',
+      occurredAt: '2023-11-14T22:13:20.000Z',
+    });
+  });
+
+  it('uses the charge id when a charge has no payment intent', () => {
+    const mapped = map('stripe', event('charge.failed', { id: 'ch_9', object: 'charge', payment_intent: null, amount: 100, currency: 'usd' }));
+    expect(mapped.paymentId).toBe('ch_9');
+    expect(mapped.status).toBe('FAILED');
+  });
+
+  it('rejects an unknown type listing the accepted types', () => {
+    const error = payloadError(() => map('stripe', event('charge.dispute.created', { id: 'ch_1', amount: 1, currency: 'usd' })));
+    expect(error.code).toBe('invalid_field');
+    expect(error.field).toBe('type');
+    expect(error.message).toContain('charge.succeeded, charge.captured, charge.failed');
+    expect(error.message).toContain('payment_intent.succeeded');
   });
 
   it('rejects an amount with a fraction', () => {
@@ -289,5 +514,17 @@ describe('parseJsonObject', () => {
 
   it('rejects invalid UTF-8', () => {
     expect(payloadError(() => parseJsonObject(Buffer.from([0x7b, 0xff, 0x7d]))).code).toBe('invalid_encoding');
+  });
+
+  it('rejects an unpaired surrogate escape naming the position', () => {
+    const error = payloadError(() => parseJsonObject(Buffer.from('{"c":"c\\ud800"}')));
+    expect(error.code).toBe('invalid_json');
+    expect(error.message).toMatch(/^The request body is not valid JSON at position 7: unpaired surrogate escape \\uD800; /);
+  });
+
+  it('puts the position before a reason that has its own advice', () => {
+    expect(payloadError(() => parseJsonObject(Buffer.from('{"a":"x\ny"}'))).message).toBe(
+      'The request body is not valid JSON at position 7: control character in string; escape it as \\u00XX.',
+    );
   });
 });

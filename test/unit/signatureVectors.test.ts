@@ -60,6 +60,11 @@ describe('github scheme', () => {
     expect(result.code).toBe('invalid_signature');
   });
 
+  it('accepts an upper-case hex digest', () => {
+    const header = `sha256=${hmac('s', BODY, 'hex').toUpperCase()}`;
+    expect(verify('github', ['s'], BODY, { 'X-Hub-Signature-256': header }).payload.toString()).toBe(BODY);
+  });
+
   it('rejects a signature without the sha256= prefix', () => {
     const digest = hmac('s', BODY, 'hex');
     expect(rejection(() => verify('github', ['s'], BODY, { 'X-Hub-Signature-256': digest })).code).toBe('invalid_signature');
@@ -113,7 +118,16 @@ describe('standard scheme', () => {
 
   it('rejects a missing webhook-id', () => {
     const headers = { 'webhook-timestamp': String(timestamp), 'webhook-signature': signature };
-    expect(rejection(() => verify('standard', [secret], payload, headers, atSigningTime)).code).toBe('missing_signature');
+    const result = rejection(() => verify('standard', [secret], payload, headers, atSigningTime));
+    expect(result.code).toBe('missing_signature');
+    expect(result.message).toBe('Missing header webhook-id; send it with the message id that the signature covers.');
+  });
+
+  it('rejects a missing webhook-signature naming its content', () => {
+    const headers = { 'webhook-id': id, 'webhook-timestamp': String(timestamp) };
+    expect(rejection(() => verify('standard', [secret], payload, headers, atSigningTime)).message).toBe(
+      'Missing header webhook-signature; send it with space-separated v1,<base64 HMAC-SHA256> entries.',
+    );
   });
 
   it('rejects a secret that is not base64 at configuration time', () => {
@@ -152,6 +166,23 @@ describe('legacy scheme', () => {
     const result = rejection(() => verify('legacy', ['k'], BODY, {}));
     expect(result.status).toBe(401);
     expect(result.code).toBe('missing_signature');
+    expect(result.message).toBe('Missing header X-Signature; send it with the HMAC-SHA256 of the body, in base64 or hex.');
+  });
+
+  it('accepts a mixed-case hex signature', () => {
+    const hex = hmac('k', BODY, 'hex');
+    const mixed = [...hex].map((char, index) => (index % 2 === 0 ? char.toUpperCase() : char)).join('');
+    expect(verify('legacy', ['k'], BODY, { 'X-Signature': mixed }).payload.toString()).toBe(BODY);
+  });
+
+  it('mismatch message counts one secret in the singular', () => {
+    const result = rejection(() => verify('legacy', ['k'], BODY, { 'X-Signature': hmac('other', BODY, 'base64') }));
+    expect(result.message).toMatch(/^The X-Signature signature does not match the body with the configured secret\. /);
+  });
+
+  it('mismatch message counts several secrets in the plural', () => {
+    const result = rejection(() => verify('legacy', ['k', 'l'], BODY, { 'X-Signature': hmac('other', BODY, 'base64') }));
+    expect(result.message).toContain('with any of the 2 configured secrets.');
   });
 
   it('rejects a truncated signature', () => {
@@ -197,9 +228,52 @@ describe('stripe scheme', () => {
     expect(verify('stripe', [secret], BODY, { 'Stripe-Signature': stripeHeader(edge, BODY) }).payload.toString()).toBe(BODY);
   });
 
+  it('accepts a valid v1 after a v1 that is not 64 hex digits', () => {
+    const good = hmac(secret, `${NOW_SECONDS}.${BODY}`, 'hex');
+    const header = `t=${NOW_SECONDS},v1=deadbeef,v1=${good}`;
+    expect(verify('stripe', [secret], BODY, { 'Stripe-Signature': header }).payload.toString()).toBe(BODY);
+  });
+
+  it('accepts a valid v1 before a v1 that is not hex', () => {
+    const good = hmac(secret, `${NOW_SECONDS}.${BODY}`, 'hex');
+    const header = `t=${NOW_SECONDS},v1=${good},v1=${'z'.repeat(64)},v1=`;
+    expect(verify('stripe', [secret], BODY, { 'Stripe-Signature': header }).payload.toString()).toBe(BODY);
+  });
+
+  it('skips items without a name', () => {
+    const good = hmac(secret, `${NOW_SECONDS}.${BODY}`, 'hex');
+    const header = `t=${NOW_SECONDS},garbage,=x,v1=${good}`;
+    expect(verify('stripe', [secret], BODY, { 'Stripe-Signature': header }).payload.toString()).toBe(BODY);
+  });
+
+  it('accepts an upper-case v1 signature', () => {
+    const header = `t=${NOW_SECONDS},v1=${hmac(secret, `${NOW_SECONDS}.${BODY}`, 'hex').toUpperCase()}`;
+    expect(verify('stripe', [secret], BODY, { 'Stripe-Signature': header }).payload.toString()).toBe(BODY);
+  });
+
+  it('rejects a header whose only v1 is short as a mismatch', () => {
+    const result = rejection(() => verify('stripe', [secret], BODY, { 'Stripe-Signature': `t=${NOW_SECONDS},v1=deadbeef` }));
+    expect(result.code).toBe('invalid_signature');
+    expect(result.message).toContain('does not match the body');
+  });
+
+  it('rejects a header without a v1 entry as malformed', () => {
+    const result = rejection(() => verify('stripe', [secret], BODY, { 'Stripe-Signature': `t=${NOW_SECONDS},v0=${'0'.repeat(64)}` }));
+    expect(result.code).toBe('invalid_signature');
+    expect(result.message).toBe('Header Stripe-Signature is malformed; send t=<unix seconds>,v1=<hex HMAC-SHA256 of "{t}.{body}">.');
+  });
+
+  it('rejects a header with two timestamps as malformed', () => {
+    const good = hmac(secret, `${NOW_SECONDS}.${BODY}`, 'hex');
+    const result = rejection(() => verify('stripe', [secret], BODY, { 'Stripe-Signature': `t=${NOW_SECONDS},t=1,v1=${good}` }));
+    expect(result.message).toContain('is malformed');
+  });
+
   it('rejects a header without a timestamp', () => {
     const header = `v1=${hmac(secret, `${NOW_SECONDS}.${BODY}`, 'hex')}`;
-    expect(rejection(() => verify('stripe', [secret], BODY, { 'Stripe-Signature': header })).code).toBe('invalid_signature');
+    const result = rejection(() => verify('stripe', [secret], BODY, { 'Stripe-Signature': header }));
+    expect(result.code).toBe('invalid_signature');
+    expect(result.message).toContain('is malformed');
   });
 
   it('rejects a signature made over the body alone', () => {
@@ -211,6 +285,11 @@ describe('stripe scheme', () => {
 describe('razorpay scheme', () => {
   it('accepts a hex signature computed independently', () => {
     const headers = { 'X-Razorpay-Signature': hmac('rzp_secret', BODY, 'hex') };
+    expect(verify('razorpay', ['rzp_secret'], BODY, headers).payload.toString()).toBe(BODY);
+  });
+
+  it('accepts an upper-case hex signature', () => {
+    const headers = { 'X-Razorpay-Signature': hmac('rzp_secret', BODY, 'hex').toUpperCase() };
     expect(verify('razorpay', ['rzp_secret'], BODY, headers).payload.toString()).toBe(BODY);
   });
 
@@ -247,6 +326,11 @@ describe('phonepe scheme', () => {
   it('signing helpers match the independent computation', () => {
     expect(signPhonePe(saltKey, '1', responseBase64)).toBe(checksum(responseBase64, saltKey, '1'));
     expect(phonePeBody(response).body).toBe(body);
+  });
+
+  it('accepts an upper-case hex checksum', () => {
+    const header = checksum(responseBase64, saltKey, '1').toUpperCase();
+    expect(JSON.parse(verify('phonepe', [`1:${saltKey}`], body, { 'X-VERIFY': header }).payload.toString())).toEqual(response);
   });
 
   it('selects the salt key by the index in the header', () => {

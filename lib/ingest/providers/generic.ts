@@ -39,7 +39,7 @@ export function genericProvider(name: Provider, idHeader: string): ProviderDefin
       const amount = requireDecimalAmount(payload, 'amount', 'amount', currency);
       const customerId = optionalString(payload, 'customerId', 'customerId');
       const orderId = optionalString(payload, 'orderId', 'orderId');
-      const occurredAt = optionalIsoTimestamp(payload, 'occurredAt', 'occurredAt');
+      const occurredAt = optionalIsoTimestamp(payload, 'occurredAt', 'occurredAt', context.nowMs);
 
       return { eventId, eventType, status, paymentId, amount, currency, customerId, orderId, occurredAt };
     },

@@ -27,8 +27,8 @@ export const legacyProvider: ProviderDefinition = {
     const orderId = optionalString(payload, 'orderId', 'orderId');
     const paymentId = optionalString(payload, 'paymentId', 'paymentId') ?? orderId ?? eventId;
     const occurredAt = payload.occurredAt !== undefined && payload.occurredAt !== null
-      ? optionalIsoTimestamp(payload, 'occurredAt', 'occurredAt')
-      : optionalIsoTimestamp(payload, 'timestamp', 'timestamp');
+      ? optionalIsoTimestamp(payload, 'occurredAt', 'occurredAt', context.nowMs)
+      : optionalIsoTimestamp(payload, 'timestamp', 'timestamp', context.nowMs);
 
     return { eventId, eventType, status, paymentId, amount, currency, customerId, orderId, occurredAt };
   },

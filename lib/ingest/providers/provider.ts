@@ -10,6 +10,11 @@ export interface MappingContext {
   header: HeaderLookup;
   /** Currency of legacy events that carry none (LEGACY_DEFAULT_CURRENCY). */
   legacyDefaultCurrency: string;
+  /**
+   * When ingest received the request, in Unix milliseconds. Event times more than
+   * MAX_EVENT_TIME_AHEAD_MS after it are rejected.
+   */
+  nowMs: number;
 }
 
 export interface ProviderDefinition {
@@ -17,7 +22,8 @@ export interface ProviderDefinition {
   /**
    * Maps a verified payload to the event. Must be deterministic: the same body and headers
    * always give the same fields, because the processor treats the same event id with different
-   * fields as a conflicting duplicate.
+   * fields as a conflicting duplicate. `context.nowMs` only decides whether an event time is
+   * accepted, never a mapped value.
    */
   map(payload: JsonObject, context: MappingContext): MappedEvent;
 }

@@ -39,7 +39,7 @@ export const razorpayProvider: ProviderDefinition = {
     const eventId = checkId(context.header(EVENT_ID_HEADER), EVENT_ID_HEADER);
     const eventType = requireString(payload, 'event', 'event');
     const status = mapStatus(RAZORPAY_EVENT_TYPES, eventType, 'event');
-    const occurredAt = optionalEpochSeconds(payload, 'created_at', 'created_at');
+    const occurredAt = optionalEpochSeconds(payload, 'created_at', 'created_at', context.nowMs);
     const body = requireObject(payload, 'payload', 'payload');
 
     if (eventType === 'refund.processed') {

@@ -5,12 +5,15 @@
  *     "data": { "object": { "id": "pi_...", "amount": 50000, "currency": "inr",
  *                           "customer": "cus_..." | null, "metadata": { "order_id": "..." } } } }
  *
- * `amount` is an integer in the currency's minor unit and is converted with string arithmetic
- * using ISO 4217 minor units. For charge.refunded the object is a charge, and the payment id is
- * its payment_intent (or the charge id when there is none). `created` (Unix seconds) is the
- * occurred-at time.
+ * For `charge.*` events the object is a charge with the same fields plus `payment_intent`.
+ * Its payment id is that payment intent, or the charge id when there is none, so the charge
+ * and payment intent events of one payment update the same state row. `amount` is an integer
+ * in the currency's minor unit and is converted with string arithmetic using ISO 4217 minor
+ * units. `created` (Unix seconds) is the occurred-at time.
  * NOTE: some Stripe API versions treat a few currencies (ISK, HUF, TWD, UGX) differently from
  * ISO 4217. Their amounts are still converted with the ISO minor units.
+ * NOTE: a charge's `amount` is what was authorized. After a partial capture, charge.captured
+ * still carries that amount, not `amount_captured`.
  */
 import type { PaymentStatus } from '../../paymentEvent.js';
 import type { ProviderDefinition } from './provider.js';
@@ -33,16 +36,20 @@ export const STRIPE_EVENT_TYPES: Readonly<Record<string, PaymentStatus>> = {
   'payment_intent.succeeded': 'SUCCESS',
   'payment_intent.payment_failed': 'FAILED',
   'payment_intent.canceled': 'CANCELLED',
+  'charge.pending': 'PENDING',
+  'charge.succeeded': 'SUCCESS',
+  'charge.captured': 'SUCCESS',
+  'charge.failed': 'FAILED',
   'charge.refunded': 'REFUNDED',
 };
 
 export const stripeProvider: ProviderDefinition = {
   name: 'stripe',
-  map(payload) {
+  map(payload, context) {
     const eventId = requireString(payload, 'id', 'id');
     const eventType = requireString(payload, 'type', 'type');
     const status = mapStatus(STRIPE_EVENT_TYPES, eventType, 'type');
-    const occurredAt = optionalEpochSeconds(payload, 'created', 'created');
+    const occurredAt = optionalEpochSeconds(payload, 'created', 'created', context.nowMs);
 
     const data = requireObject(payload, 'data', 'data');
     const object = requireObject(data, 'object', 'data.object');

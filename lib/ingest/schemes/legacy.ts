@@ -6,15 +6,16 @@ import { hmacSha256 } from '../signing.js';
 import { decodeBase64Digest, decodeHexDigest, digestsEqual, malformed, mismatch, requireHeader, textSecrets, type SignatureScheme } from './scheme.js';
 
 const HEADER = 'X-Signature';
+const CONTENT = 'the HMAC-SHA256 of the body, in base64 or hex';
 
 export const legacyScheme: SignatureScheme = {
   name: 'legacy',
   headers: [HEADER],
   parseSecrets: textSecrets,
   verify(request, keys) {
-    const value = requireHeader(request, HEADER);
+    const value = requireHeader(request, HEADER, CONTENT);
     const received = decodeHexDigest(value) ?? decodeBase64Digest(value);
-    if (received === undefined) throw malformed(HEADER, 'a base64 or hex HMAC-SHA256 of the body');
+    if (received === undefined) throw malformed(HEADER, CONTENT);
 
     for (const { key } of keys) {
       if (digestsEqual(hmacSha256(key, request.body), received)) return { payload: request.body };

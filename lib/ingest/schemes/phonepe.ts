@@ -10,6 +10,7 @@ import { parseJsonObject } from '../validation.js';
 import { decodeHexDigest, digestsEqual, malformed, requireHeader, type SignatureScheme } from './scheme.js';
 
 const HEADER = 'X-VERIFY';
+const CONTENT = '<hex SHA-256 of the base64 response and the salt key>###<salt index>';
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 export const phonepeScheme: SignatureScheme = {
@@ -29,17 +30,17 @@ export const phonepeScheme: SignatureScheme = {
     });
   },
   verify(request, keys) {
-    const value = requireHeader(request, HEADER);
+    const value = requireHeader(request, HEADER, CONTENT);
     const separator = value.lastIndexOf('###');
     const received = separator < 0 ? undefined : decodeHexDigest(value.slice(0, separator));
     const saltIndex = value.slice(separator + 3);
-    if (received === undefined || !/^[0-9]+$/.test(saltIndex)) throw malformed(HEADER, '<hex SHA-256>###<salt index>');
+    if (received === undefined || !/^[0-9]+$/.test(saltIndex)) throw malformed(HEADER, CONTENT);
 
     const key = keys.find((candidate) => candidate.label === saltIndex);
     if (key === undefined) {
       throw new SignatureVerificationError(
         'invalid_signature',
-        `Header ${HEADER} names salt index ${saltIndex}, which is not configured; configured indexes: ${keys.map((k) => k.label).join(', ')}.`,
+        `Header ${HEADER} names salt index ${saltIndex}, which is not configured; sign with one of the configured salt indexes: ${keys.map((k) => k.label).join(', ')}.`,
       );
     }
 
@@ -47,19 +48,20 @@ export const phonepeScheme: SignatureScheme = {
     const outer = parseJsonObject(request.body);
     const response = outer.response;
     if (typeof response !== 'string' || response === '') {
-      throw new InvalidPayloadError('missing_field', 'Missing required field response; PhonePe posts {"response":"<base64 JSON>"}.', 'response');
+      throw new InvalidPayloadError('missing_field', 'Missing required field response; send the body as {"response":"<base64 of the callback JSON>"}.', 'response');
     }
 
     const expected = createHash('sha256').update(response).update(key.key).digest();
     if (!digestsEqual(expected, received)) {
       throw new SignatureVerificationError(
         'invalid_signature',
-        `The ${HEADER} checksum does not match the response field with the salt key of index ${saltIndex}.`,
+        `The ${HEADER} checksum does not match the response field with the salt key of index ${saltIndex}. ` +
+          'Compute it over the exact base64 text of response followed by the salt key.',
       );
     }
 
     if (!BASE64.test(response) || response.length % 4 !== 0) {
-      throw new InvalidPayloadError('invalid_encoding', 'Field response is not valid base64.', 'response');
+      throw new InvalidPayloadError('invalid_encoding', 'Field response is not valid base64; send the callback JSON base64-encoded.', 'response');
     }
     return { payload: Buffer.from(response, 'base64') };
   },

@@ -73,24 +73,29 @@ export function decodeBase64Digest(text: string): Buffer | undefined {
   return decoded.length === 32 ? decoded : undefined;
 }
 
-export function requireHeader(request: SignedRequest, name: string): string {
+/**
+ * Returns the trimmed value of a header the scheme needs, or throws `missing_signature`.
+ * `content` is what the header must contain, for example "the HMAC-SHA256 of the body".
+ */
+export function requireHeader(request: SignedRequest, name: string, content: string): string {
   const value = request.header(name);
   if (value === undefined || value.trim() === '') {
-    throw new SignatureVerificationError('missing_signature', `Missing header ${name}. Sign the request with the provider's secret and send the signature in ${name}.`);
+    throw new SignatureVerificationError('missing_signature', `Missing header ${name}; send it with ${content}.`);
   }
   return value.trim();
 }
 
 export function mismatch(header: string, keyCount: number): SignatureVerificationError {
+  const secrets = keyCount === 1 ? 'the configured secret' : `any of the ${keyCount} configured secrets`;
   return new SignatureVerificationError(
     'invalid_signature',
-    `The ${header} signature does not match the body with any of the ${keyCount} configured secret(s). ` +
+    `The ${header} signature does not match the body with ${secrets}. ` +
       'Sign the exact bytes sent (no re-serialized JSON, no added whitespace) with the current secret.',
   );
 }
 
 export function malformed(header: string, expected: string): SignatureVerificationError {
-  return new SignatureVerificationError('invalid_signature', `Header ${header} is malformed; expected ${expected}.`);
+  return new SignatureVerificationError('invalid_signature', `Header ${header} is malformed; send ${expected}.`);
 }
 
 /** Parses Unix seconds and rejects values outside the tolerance window, in the past or the future. */

@@ -25,9 +25,9 @@ export const standardScheme: SignatureScheme = {
     });
   },
   verify(request, keys, options) {
-    const id = requireHeader(request, ID);
-    const timestamp = requireHeader(request, TIMESTAMP);
-    const value = requireHeader(request, SIGNATURE);
+    const id = requireHeader(request, ID, 'the message id that the signature covers');
+    const timestamp = requireHeader(request, TIMESTAMP, 'the signing time in Unix seconds');
+    const value = requireHeader(request, SIGNATURE, 'space-separated v1,<base64 HMAC-SHA256> entries');
     if (!/^[0-9]{1,12}$/.test(timestamp)) throw malformed(TIMESTAMP, 'a timestamp in Unix seconds');
 
     const signatures: Buffer[] = [];

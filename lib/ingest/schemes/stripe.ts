@@ -1,7 +1,9 @@
 /**
  * Stripe's scheme: `Stripe-Signature: t=<unix seconds>,v1=<hex>[,v1=<hex>...]`, each v1 the
- * HMAC-SHA256 of `{t}.{body}`. Stripe sends several v1 entries while a secret is being rolled;
- * other entries (v0) are ignored. The timestamp must be within the tolerance window.
+ * HMAC-SHA256 of `{t}.{body}`. Stripe sends several v1 entries while a secret is being rolled,
+ * so the request verifies when any v1 entry matches any configured secret. Entries of other
+ * schemes (v0), v1 entries that are not 64 hex digits and items without `=` are skipped. The
+ * timestamp must be within the tolerance window.
  */
 import { hmacSha256 } from '../signing.js';
 import { checkTimestamp, decodeHexDigest, digestsEqual, malformed, mismatch, requireHeader, textSecrets, type SignatureScheme } from './scheme.js';
@@ -9,25 +11,35 @@ import { checkTimestamp, decodeHexDigest, digestsEqual, malformed, mismatch, req
 const HEADER = 'Stripe-Signature';
 const EXPECTED = 't=<unix seconds>,v1=<hex HMAC-SHA256 of "{t}.{body}">';
 
-/** Splits a Stripe-Signature value into its timestamp and v1 signatures. */
-export function parseStripeSignature(value: string): { timestamp: string; signatures: Buffer[] } | undefined {
+export interface StripeSignature {
+  timestamp: string;
+  /** Decoded v1 digests; a v1 entry that is not 64 hex digits is left out. */
+  signatures: Buffer[];
+}
+
+/**
+ * Splits a Stripe-Signature value into its timestamp and v1 signatures. Returns undefined when
+ * there is no `t`, more than one `t`, or no `v1` entry at all.
+ */
+export function parseStripeSignature(value: string): StripeSignature | undefined {
   let timestamp: string | undefined;
+  let v1Count = 0;
   const signatures: Buffer[] = [];
   for (const item of value.split(',')) {
     const separator = item.indexOf('=');
-    if (separator < 1) return undefined;
+    if (separator < 1) continue;
     const name = item.slice(0, separator).trim();
     const content = item.slice(separator + 1).trim();
     if (name === 't') {
       if (timestamp !== undefined) return undefined;
       timestamp = content;
     } else if (name === 'v1') {
+      v1Count++;
       const digest = decodeHexDigest(content);
-      if (digest === undefined) return undefined;
-      signatures.push(digest);
+      if (digest !== undefined) signatures.push(digest);
     }
   }
-  if (timestamp === undefined || signatures.length === 0) return undefined;
+  if (timestamp === undefined || v1Count === 0) return undefined;
   return { timestamp, signatures };
 }
 
@@ -36,7 +48,7 @@ export const stripeScheme: SignatureScheme = {
   headers: [HEADER],
   parseSecrets: textSecrets,
   verify(request, keys, options) {
-    const parsed = parseStripeSignature(requireHeader(request, HEADER));
+    const parsed = parseStripeSignature(requireHeader(request, HEADER, EXPECTED));
     if (parsed === undefined || !/^[0-9]{1,12}$/.test(parsed.timestamp)) throw malformed(HEADER, EXPECTED);
 
     const matched = keys.some(({ key }) => {
