@@ -8,7 +8,16 @@
  * into the function's configuration, where anyone who can read the function can see it.
  */
 
-const REQUIRED = ['MSK_CLUSTER_ARN', 'KAFKA_BROKERS', 'REDIS_URL', 'MYSQL_HOST', 'VPC_SUBNET_IDS', 'VPC_SECURITY_GROUP_IDS'];
+const REQUIRED = [
+  'MSK_CLUSTER_ARN',
+  'KAFKA_BROKERS',
+  'REDIS_URL',
+  'MYSQL_HOST',
+  'MYSQL_USER',
+  'MYSQL_PASSWORD_SSM_PARAMETER',
+  'VPC_SUBNET_IDS',
+  'VPC_SECURITY_GROUP_IDS',
+];
 
 const PLAIN_SECRETS = ['MYSQL_PASSWORD', 'KAFKA_SASL_PASSWORD'];
 
