@@ -28,6 +28,7 @@ export function requestLog(logger: Logger): MiddlewareObj<APIGatewayProxyEvent, 
     const line = { requestId, ...fields, statusCode, latencyMs: Math.round((performance.now() - startedAt) * 100) / 100 };
     if (statusCode >= 500) logger.error('Webhook request failed', line);
     else if (statusCode >= 400) logger.warn('Webhook request rejected', line);
+    else if (fields.outcome === 'ignored') logger.info('Webhook request ignored', line);
     else logger.info('Webhook request accepted', line);
   };
 

@@ -4,6 +4,9 @@
  *   provider from path (404) -> body size (413) -> Content-Type (415) -> signature (401)
  *   -> JSON and fields (400) -> Kafka with acks = all (503 on timeout or failure) -> 200
  *
+ * A verified delivery that the provider mapping ignores (GitHub's ping) gets 200
+ * `{"status":"ignored"}` and produces nothing.
+ *
  * The 200 is returned only after the broker acknowledged the record, so an event that is not
  * in Kafka never gets a 2xx. A 503 does not prove the record is absent: the broker may still
  * write a request that timed out. The sender retries, and the processor drops the duplicate.
@@ -15,6 +18,7 @@ import { HEADER, PAYMENT_EVENT_SCHEMA_VERSION, partitionKey, serializePaymentEve
 import type { IngestConfig } from './config.js';
 import { PayloadTooLargeError, ProviderNotFoundError, WebhookRejectedError } from './errors.js';
 import { checkContentType, errorResponse, headerLookup, jsonResponse, providerFromPath, rawBody } from './http.js';
+import { isIgnoredDelivery } from './providers/index.js';
 import { parseJsonObject } from './validation.js';
 
 /** Dependencies of a request besides the event: configuration, the shared producer, a logger and a clock. */
@@ -27,7 +31,7 @@ export interface IngestRuntime {
 
 export interface IngestResult {
   response: APIGatewayProxyResult;
-  /** Fields for the request's log line: provider, eventId, outcome, errorCode, Kafka coordinates. */
+  /** Fields for the request's log line: provider, eventId, outcome, reason, errorCode, Kafka coordinates. */
   log: LogFields;
 }
 
@@ -64,6 +68,11 @@ export async function ingestWebhook(event: APIGatewayProxyEvent, requestId: stri
 
     const payload = parseJsonObject(verified.payload, enabled.definition.name === 'phonepe' ? 'the decoded response' : 'the request body');
     const mapped = enabled.definition.map(payload, { header, legacyDefaultCurrency: config.legacyDefaultCurrency, nowMs });
+    if (isIgnoredDelivery(mapped)) {
+      log.outcome = 'ignored';
+      log.reason = mapped.reason;
+      return { response: jsonResponse(200, { status: 'ignored', reason: mapped.reason }), log };
+    }
     log.eventId = mapped.eventId;
 
     const receivedAt = new Date(nowMs).toISOString();

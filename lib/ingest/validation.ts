@@ -20,6 +20,13 @@ export const MAX_ID_LENGTH = 255;
  */
 export const MAX_EVENT_TIME_AHEAD_MS = 24 * 60 * 60 * 1000;
 
+/**
+ * Earliest accepted event time: the Unix epoch, 1970-01-01T00:00:00Z, which is also the
+ * earliest time the epoch-seconds fields (Stripe `created`, Razorpay `created_at`) can hold.
+ * An earlier ISO 8601 time, such as a "0001-01-01T00:00:00Z" placeholder, is rejected.
+ */
+export const MIN_EVENT_TIME_MS = 0;
+
 // C0 control characters and DEL. Ids become Kafka keys, log fields and database keys, where
 // such characters are invisible, and some tools end the value at a NUL.
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
@@ -191,7 +198,8 @@ const ISO_DATE_TIME =
  * ("2024-03-01T10:15:30.000Z"). Digits after the milliseconds are dropped (truncated, so the
  * same input always gives the same output). A value without a zone is taken as UTC, because
  * the legacy sender serializes java.time values without one. Absent or null gives null.
- * Rejects a time more than MAX_EVENT_TIME_AHEAD_MS after `nowMs`, the request's receive time.
+ * Rejects a time before MIN_EVENT_TIME_MS (1970) or more than MAX_EVENT_TIME_AHEAD_MS after
+ * `nowMs`, the request's receive time.
  */
 export function optionalIsoTimestamp(parent: JsonObject, key: string, path: string, nowMs: number): string | null {
   const value = parent[key];
@@ -199,13 +207,17 @@ export function optionalIsoTimestamp(parent: JsonObject, key: string, path: stri
   if (typeof value !== 'string') throw invalid(path, `must be an ISO 8601 date-time string, got ${describeJson(value)}`);
 
   const match = ISO_DATE_TIME.exec(value);
-  if (match === null) throw invalid(path, `must be an ISO 8601 date-time such as "2024-03-01T10:15:30Z", got ${JSON.stringify(truncate(value))}`);
+  if (match === null) {
+    throw invalid(path, `must be an ISO 8601 date-time such as "2024-03-01T10:15:30Z" (a time without a zone offset is read as UTC), got ${JSON.stringify(truncate(value))}`);
+  }
   const [, year, month, day, hour, minute, second = '0', fraction = '', , sign, offsetHours = '0', offsetMinutes = '0'] = match;
 
   const fields = [year, month, day, hour, minute, second].map(Number) as [number, number, number, number, number, number];
   const millis = Number(fraction.padEnd(3, '0').slice(0, 3));
-  const local = Date.UTC(fields[0], fields[1] - 1, fields[2], fields[3], fields[4], fields[5], millis);
-  const check = new Date(local);
+  // Date.UTC reads years 0 to 99 as 1900 to 1999, so the year is set separately.
+  const check = new Date(Date.UTC(2000, fields[1] - 1, fields[2], fields[3], fields[4], fields[5], millis));
+  check.setUTCFullYear(fields[0]);
+  const local = check.getTime();
   // Date.UTC rolls 2024-02-30 over to March; a changed field means the input was not a real date.
   const valid =
     check.getUTCFullYear() === fields[0] &&
@@ -219,12 +231,13 @@ export function optionalIsoTimestamp(parent: JsonObject, key: string, path: stri
   if (!valid) throw invalid(path, `is not a valid date-time: ${JSON.stringify(value)}`);
 
   const offsetMs = (Number(offsetHours) * 60 + Number(offsetMinutes)) * 60_000 * (sign === '-' ? -1 : 1);
-  return checkNotAhead(local - offsetMs, path, nowMs);
+  return checkEventTime(local - offsetMs, path, nowMs, 'in UTC or with its zone offset (a time without an offset is read as UTC)');
 }
 
 /**
- * Reads Unix epoch seconds (an integer JSON number) and returns ISO 8601 UTC with milliseconds.
- * Rejects a time more than MAX_EVENT_TIME_AHEAD_MS after `nowMs`, the request's receive time.
+ * Reads Unix epoch seconds (a non-negative integer JSON number, so never before
+ * MIN_EVENT_TIME_MS) and returns ISO 8601 UTC with milliseconds. Rejects a time more than
+ * MAX_EVENT_TIME_AHEAD_MS after `nowMs`, the request's receive time.
  */
 export function optionalEpochSeconds(parent: JsonObject, key: string, path: string, nowMs: number): string | null {
   const value = parent[key];
@@ -232,20 +245,35 @@ export function optionalEpochSeconds(parent: JsonObject, key: string, path: stri
   if (!(value instanceof JsonNumber) || !/^[0-9]{1,11}$/.test(value.source)) {
     throw invalid(path, `must be Unix time in whole seconds, got ${describeJson(value)}`);
   }
-  return checkNotAhead(Number(value.source) * 1000, path, nowMs);
+  return checkEventTime(Number(value.source) * 1000, path, nowMs, 'as Unix time in seconds');
 }
 
-/** Returns `timeMs` as ISO 8601 UTC, or rejects it when it is more than MAX_EVENT_TIME_AHEAD_MS after `nowMs`. */
-function checkNotAhead(timeMs: number, path: string, nowMs: number): string {
+/**
+ * Returns `timeMs` as ISO 8601 UTC, or rejects it when it is before MIN_EVENT_TIME_MS or more
+ * than MAX_EVENT_TIME_AHEAD_MS after `nowMs`. `form` ends the advice in the message ("send the
+ * time the event happened <form>").
+ */
+function checkEventTime(timeMs: number, path: string, nowMs: number, form: string): string {
   const time = new Date(timeMs).toISOString();
+  if (timeMs < MIN_EVENT_TIME_MS) {
+    throw invalid(path, `is ${time}, which is before ${new Date(MIN_EVENT_TIME_MS).getUTCFullYear()}; send the time the event happened ${form}`);
+  }
   if (timeMs - nowMs > MAX_EVENT_TIME_AHEAD_MS) {
     throw invalid(
       path,
       `is ${time}, more than ${MAX_EVENT_TIME_AHEAD_MS / 3_600_000} hours after the webhook was received (${new Date(nowMs).toISOString()}); ` +
-        'send the time the event happened, with its zone offset or in UTC',
+        `send the time the event happened ${form}`,
     );
   }
   return time;
+}
+
+/** Reads a required event type field and looks up its status. A missing or unknown type gets a 400 that lists the accepted types. */
+export function requireEventType(table: Readonly<Record<string, PaymentStatus>>, parent: JsonObject, key: string, path: string): { eventType: string; status: PaymentStatus } {
+  const value = parent[key];
+  if (value === undefined || value === null) throw missing(path, `one of ${Object.keys(table).join(', ')}`);
+  const eventType = checkString(value, path);
+  return { eventType, status: mapStatus(table, eventType, path) };
 }
 
 /** Looks up a provider event type, or throws a 400 that lists the accepted types. */

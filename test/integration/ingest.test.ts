@@ -52,7 +52,7 @@ const postLegacyOnly = webhookClient({
   logger,
 });
 
-/** Event ids that got a 200 response, and every signature header value sent, for the checks at the end. */
+/** Event ids that got a 200 `accepted` response (not an ignored delivery), and every signature header value sent, for the checks at the end. */
 const accepted = new Map<string, string>();
 const sentSignatures: string[] = [];
 let requestCount = 0;
@@ -63,7 +63,7 @@ async function send(call: WebhookCall, client = post): Promise<WebhookAnswer> {
     if (/signature|hmac|verify/i.test(name) && value.length > 8) sentSignatures.push(value);
   }
   const answer = await client(call);
-  if (answer.statusCode === 200) accepted.set(String(answer.body.eventId), call.provider);
+  if (answer.statusCode === 200 && answer.body.status === 'accepted') accepted.set(String(answer.body.eventId), call.provider);
   return answer;
 }
 
@@ -214,6 +214,34 @@ describe('ingest accepts signed webhooks', () => {
     const body = genericBody();
     const headers = signWebhook('github', { secret: SECRETS.github, body, eventId: `gh_${RUN}` });
     expect((await send({ provider: 'github', body, headers })).statusCode).toBe(200);
+  });
+
+  it('accepts a stripe charge.refunded event', async () => {
+    const body = JSON.stringify({
+      id: `evt_refund_${RUN}`,
+      object: 'event',
+      type: 'charge.refunded',
+      created: nowSeconds(),
+      data: { object: { id: `ch_rf_${RUN}`, object: 'charge', amount: 50000, amount_refunded: 10000, currency: 'inr', payment_intent: `pi_rf_${RUN}` } },
+    });
+    const answer = await send({ provider: 'stripe', body, headers: signWebhook('stripe', { secret: SECRETS.stripe, body }) });
+    expect(answer.statusCode).toBe(200);
+  });
+
+  it('ignores a signed github ping', async () => {
+    const body = JSON.stringify({ zen: 'Keep it logically awesome.', hook_id: 1, hook: { type: 'Repository', id: 1, events: ['push'] } });
+    const headers = { ...signWebhook('github', { secret: SECRETS.github, body, eventId: `ping_${RUN}` }), 'X-GitHub-Event': 'ping' };
+    const answer = await send({ provider: 'github', body, headers });
+    expect(answer.statusCode).toBe(200);
+    expect(answer.body).toEqual({ status: 'ignored', reason: 'ping' });
+  });
+
+  it('rejects a github ping with a bad signature', async () => {
+    const body = JSON.stringify({ zen: 'Approachable is better than simple.', hook_id: 1, hook: {} });
+    const headers = { ...signWebhook('github', { secret: 'guessed', body, eventId: `ping_bad_${RUN}` }), 'X-GitHub-Event': 'ping' };
+    const answer = await send({ provider: 'github', body, headers });
+    expect(answer.statusCode).toBe(401);
+    expect(answer.body.error).toBe('invalid_signature');
   });
 
   it('accepts a razorpay payment.captured event', async () => {
@@ -600,7 +628,22 @@ describe('topic contents after all requests', () => {
     const inTopic = new Set(events.map((event) => event.eventId));
     const missing = [...accepted.keys()].filter((eventId) => !inTopic.has(eventId));
     expect(missing).toEqual([]);
-    expect(accepted.size).toBe(20);
+    expect(accepted.size).toBe(21);
+  });
+
+  it('contains nothing from a github ping', () => {
+    expect(events.filter((event) => event.eventId.startsWith('ping_'))).toEqual([]);
+    expect(records.filter((record) => record.headers['event-id']?.startsWith('ping_'))).toEqual([]);
+  });
+
+  it('stores a stripe charge.refunded with the refunded amount', () => {
+    expect(events.find((event) => event.eventId === `evt_refund_${RUN}`)).toMatchObject({ status: 'REFUNDED', paymentId: `pi_rf_${RUN}`, amount: '100.00', currency: 'INR' });
+  });
+
+  it('logs the github ping with outcome ignored', () => {
+    const ignored = lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((record) => record.outcome === 'ignored');
+    expect(ignored).toHaveLength(1);
+    expect(ignored[0]).toMatchObject({ message: 'Webhook request ignored', provider: 'github', reason: 'ping', statusCode: 200 });
   });
 
   it('contains nothing from a rejected request', () => {

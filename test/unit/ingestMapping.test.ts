@@ -2,16 +2,22 @@ import { describe, expect, it } from 'vitest';
 import { InvalidPayloadError } from '../../lib/ingest/errors.js';
 import { headerLookup } from '../../lib/ingest/http.js';
 import { AmountError, minorToDecimalAmount, normalizeDecimalAmount } from '../../lib/ingest/money.js';
-import { PROVIDER_DEFINITIONS, type MappedEvent } from '../../lib/ingest/providers/index.js';
+import { isIgnoredDelivery, PROVIDER_DEFINITIONS, type MappedEvent, type MappingResult } from '../../lib/ingest/providers/index.js';
 import { MAX_EVENT_TIME_AHEAD_MS, optionalIsoTimestamp, parseJsonObject } from '../../lib/ingest/validation.js';
 import type { Provider } from '../../lib/paymentEvent.js';
 
 /** The receive time every mapping in this file runs at: 2024-06-01T00:00:00.000Z. */
 const NOW_MS = Date.UTC(2024, 5, 1);
 
-function map(provider: Provider, body: string, headers: Record<string, string> = {}, nowMs = NOW_MS): MappedEvent {
+function mapResult(provider: Provider, body: string, headers: Record<string, string> = {}, nowMs = NOW_MS): MappingResult {
   const payload = parseJsonObject(Buffer.from(body, 'utf8'));
   return PROVIDER_DEFINITIONS[provider].map(payload, { header: headerLookup(headers), legacyDefaultCurrency: 'INR', nowMs });
+}
+
+function map(provider: Provider, body: string, headers: Record<string, string> = {}, nowMs = NOW_MS): MappedEvent {
+  const result = mapResult(provider, body, headers, nowMs);
+  if (isIgnoredDelivery(result)) throw new Error(`expected a mapped event, got an ignored delivery (${result.reason})`);
+  return result;
 }
 
 function payloadError(action: () => unknown): InvalidPayloadError {
@@ -299,8 +305,62 @@ describe('event time bound', () => {
     expect(error.field).toBe('occurredAt');
     expect(error.message).toBe(
       'Field occurredAt is 9999-12-31T23:59:59.000Z, more than 24 hours after the webhook was received (2024-06-01T00:00:00.000Z); ' +
-        'send the time the event happened, with its zone offset or in UTC.',
+        'send the time the event happened in UTC or with its zone offset (a time without an offset is read as UTC).',
     );
+  });
+
+  it('rejects year 0001 as before 1970', () => {
+    const error = payloadError(() => map('legacy', legacy('0001-01-01T00:00:00Z')));
+    expect(error.code).toBe('invalid_field');
+    expect(error.field).toBe('occurredAt');
+    expect(error.message).toBe(
+      'Field occurredAt is 0001-01-01T00:00:00.000Z, which is before 1970; ' +
+        'send the time the event happened in UTC or with its zone offset (a time without an offset is read as UTC).',
+    );
+  });
+
+  it('reads years 0 to 99 literally', () => {
+    expect(payloadError(() => map('legacy', legacy('0099-06-01T00:00:00Z'))).message).toContain('is 0099-06-01T00:00:00.000Z, which is before 1970');
+  });
+
+  it('rejects one millisecond before 1970', () => {
+    expect(payloadError(() => map('legacy', legacy('1969-12-31T23:59:59.999Z'))).message).toContain('which is before 1970');
+  });
+
+  it('rejects 1970 local time that is 1969 in UTC', () => {
+    expect(payloadError(() => map('legacy', legacy('1970-01-01T00:30:00+01:00'))).message).toContain('is 1969-12-31T23:30:00.000Z');
+  });
+
+  it('accepts the Unix epoch', () => {
+    expect(map('legacy', legacy('1970-01-01T00:00:00Z')).occurredAt).toBe('1970-01-01T00:00:00.000Z');
+  });
+
+  it('reads a time without a zone offset as UTC', () => {
+    expect(map('legacy', legacy('2024-03-01T10:15:30')).occurredAt).toBe('2024-03-01T10:15:30.000Z');
+  });
+
+  it('says in the format error that a zone-less time is UTC', () => {
+    expect(payloadError(() => map('legacy', legacy('01/03/2024'))).message).toBe(
+      'Field occurredAt must be an ISO 8601 date-time such as "2024-03-01T10:15:30Z" (a time without a zone offset is read as UTC), got "01/03/2024".',
+    );
+  });
+
+  it.each([
+    ['2023-02-29T00:00:00Z', 'February 29 in a common year'],
+    ['0001-02-29T00:00:00Z', 'February 29 in year 1'],
+    ['2024-04-31T00:00:00Z', 'April 31'],
+    ['2024-01-01T24:00:00Z', 'hour 24'],
+  ])('rejects %s as not a valid date-time (%s)', (occurredAt) => {
+    expect(payloadError(() => map('legacy', legacy(occurredAt))).message).toContain('is not a valid date-time');
+  });
+
+  it('accepts February 29 in a leap year', () => {
+    expect(map('legacy', legacy('2024-02-29T12:00:00Z')).occurredAt).toBe('2024-02-29T12:00:00.000Z');
+  });
+
+  it('says a stripe created time is Unix seconds', () => {
+    const body = JSON.stringify({ id: 'evt_1', type: 'payment_intent.succeeded', created: 99999999999, data: { object: { id: 'pi_1', amount: 1, currency: 'usd' } } });
+    expect(payloadError(() => map('stripe', body)).message).toMatch(/; send the time the event happened as Unix time in seconds\.$/);
   });
 
   it('accepts an occurredAt exactly 24 hours ahead', () => {
@@ -368,6 +428,33 @@ describe('generic mapping', () => {
     expect(error.message).toBe('Missing header X-GitHub-Delivery; send the event id in X-GitHub-Delivery.');
   });
 
+  it.each([
+    ['github', 'X-GitHub-Delivery'],
+    ['shopify', 'X-Shopify-Webhook-Id'],
+    ['standard', 'webhook-id'],
+  ] as const)('%s rejects a missing eventType listing the accepted types', (provider, header) => {
+    const error = payloadError(() => map(provider, '{"paymentId":"pay_1","amount":"1.00","currency":"EUR"}', { [header]: 'd1' }));
+    expect(error.code).toBe('missing_field');
+    expect(error.field).toBe('eventType');
+    expect(error.message).toBe(
+      'Missing required field eventType; send one of PAYMENT_CREATED, PAYMENT_INITIATED, PAYMENT_PENDING, ' +
+        'PAYMENT_AUTHORIZED, PAYMENT_SUCCESS, PAYMENT_FAILED, PAYMENT_CANCELLED, PAYMENT_REFUNDED, REFUND_SUCCESS.',
+    );
+  });
+
+  it('github ignores a ping delivery', () => {
+    const ping = '{"zen":"Design for failure.","hook_id":1,"hook":{"type":"Repository","events":["push"]}}';
+    expect(mapResult('github', ping, { 'X-GitHub-Event': 'ping', 'X-GitHub-Delivery': 'd1' })).toEqual({ ignored: true, reason: 'ping' });
+  });
+
+  it('github maps a payment delivery that is not a ping', () => {
+    expect(map('github', body, { 'X-GitHub-Event': 'payment', 'X-GitHub-Delivery': 'd1' }).eventId).toBe('d1');
+  });
+
+  it('shopify does not treat X-GitHub-Event ping as a ping', () => {
+    expect(map('shopify', body, { 'X-GitHub-Event': 'ping', 'X-Shopify-Webhook-Id': 'd1' }).eventId).toBe('d1');
+  });
+
   it('normalizes the amount to the minor unit', () => {
     const mapped = map('shopify', body.replace('"99.90"', '99.9'), { 'X-Shopify-Webhook-Id': 'd1' });
     expect(mapped.amount).toBe('99.90');
@@ -393,10 +480,34 @@ describe('stripe mapping', () => {
   });
 
   it('maps charge.refunded to the payment intent', () => {
-    const mapped = map('stripe', event('charge.refunded', { id: 'ch_1', payment_intent: 'pi_9', amount: 500, currency: 'jpy', customer: null }));
+    const mapped = map('stripe', event('charge.refunded', { id: 'ch_1', payment_intent: 'pi_9', amount: 500, amount_refunded: 500, currency: 'jpy', customer: null }));
     expect(mapped.paymentId).toBe('pi_9');
     expect(mapped.amount).toBe('500');
     expect(mapped.status).toBe('REFUNDED');
+  });
+
+  it('maps charge.refunded amount from amount_refunded', () => {
+    const charge = { id: 'ch_1', object: 'charge', payment_intent: 'pi_9', amount: 50000, amount_refunded: 10000, currency: 'inr' };
+    expect(map('stripe', event('charge.refunded', charge)).amount).toBe('100.00');
+  });
+
+  it('rejects charge.refunded without amount_refunded', () => {
+    const charge = { id: 'ch_1', object: 'charge', payment_intent: 'pi_9', amount: 50000, currency: 'inr' };
+    const error = payloadError(() => map('stripe', event('charge.refunded', charge)));
+    expect(error.code).toBe('missing_field');
+    expect(error.field).toBe('data.object.amount_refunded');
+  });
+
+  it('maps charge.succeeded amount from amount, not amount_refunded', () => {
+    const charge = { id: 'ch_1', object: 'charge', payment_intent: 'pi_9', amount: 50000, amount_refunded: 10000, currency: 'inr' };
+    expect(map('stripe', event('charge.succeeded', charge)).amount).toBe('500.00');
+  });
+
+  it('rejects a missing type listing the accepted types', () => {
+    const error = payloadError(() => map('stripe', JSON.stringify({ id: 'evt_1', data: { object: { id: 'pi_1', amount: 1, currency: 'usd' } } })));
+    expect(error.code).toBe('missing_field');
+    expect(error.field).toBe('type');
+    expect(error.message).toContain('send one of payment_intent.created, ');
   });
 
   it.each([
@@ -406,7 +517,7 @@ describe('stripe mapping', () => {
     ['charge.failed', 'FAILED'],
     ['charge.refunded', 'REFUNDED'],
   ])('maps %s to %s', (type, status) => {
-    const mapped = map('stripe', event(type, { id: 'ch_1', object: 'charge', payment_intent: 'pi_7', amount: 2500, currency: 'usd' }));
+    const mapped = map('stripe', event(type, { id: 'ch_1', object: 'charge', payment_intent: 'pi_7', amount: 2500, amount_refunded: 2500, currency: 'usd' }));
     expect(mapped.status).toBe(status);
     expect(mapped.eventType).toBe(type);
   });

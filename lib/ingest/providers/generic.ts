@@ -18,11 +18,11 @@ import type { ProviderDefinition } from './provider.js';
 import { PAYMENT_EVENT_TYPES } from './provider.js';
 import {
   checkId,
-  mapStatus,
   optionalIsoTimestamp,
   optionalString,
   requireCurrency,
   requireDecimalAmount,
+  requireEventType,
   requireString,
 } from '../validation.js';
 
@@ -32,8 +32,7 @@ export function genericProvider(name: Provider, idHeader: string): ProviderDefin
     name,
     map(payload, context) {
       const eventId = checkId(context.header(idHeader), idHeader);
-      const eventType = requireString(payload, 'eventType', 'eventType');
-      const status = mapStatus(PAYMENT_EVENT_TYPES, eventType, 'eventType');
+      const { eventType, status } = requireEventType(PAYMENT_EVENT_TYPES, payload, 'eventType', 'eventType');
       const paymentId = requireString(payload, 'paymentId', 'paymentId');
       const currency = requireCurrency(payload, 'currency', 'currency');
       const amount = requireDecimalAmount(payload, 'amount', 'amount', currency);

@@ -9,7 +9,7 @@ import { shopifyProvider } from './shopify.js';
 import { standardProvider } from './standard.js';
 import { stripeProvider } from './stripe.js';
 
-export type { MappedEvent, MappingContext, ProviderDefinition } from './provider.js';
+export { isIgnoredDelivery, type IgnoredDelivery, type MappedEvent, type MappingContext, type MappingResult, type ProviderDefinition } from './provider.js';
 
 export const PROVIDER_DEFINITIONS: Readonly<Record<Provider, ProviderDefinition>> = {
   legacy: legacyProvider,

@@ -10,14 +10,13 @@
  */
 import type { ProviderDefinition } from './provider.js';
 import { PAYMENT_EVENT_TYPES } from './provider.js';
-import { mapStatus, optionalIsoTimestamp, optionalString, requireDecimalAmount, requireString, toCurrency } from '../validation.js';
+import { optionalIsoTimestamp, optionalString, requireDecimalAmount, requireEventType, requireString, toCurrency } from '../validation.js';
 
 export const legacyProvider: ProviderDefinition = {
   name: 'legacy',
   map(payload, context) {
     const eventId = requireString(payload, 'eventId', 'eventId');
-    const eventType = requireString(payload, 'eventType', 'eventType');
-    const status = mapStatus(PAYMENT_EVENT_TYPES, eventType, 'eventType');
+    const { eventType, status } = requireEventType(PAYMENT_EVENT_TYPES, payload, 'eventType', 'eventType');
     const customerId = requireString(payload, 'customerId', 'customerId');
 
     const currencyText = optionalString(payload, 'currency', 'currency');

@@ -12,17 +12,18 @@
  * units. `created` (Unix seconds) is the occurred-at time.
  * NOTE: some Stripe API versions treat a few currencies (ISK, HUF, TWD, UGX) differently from
  * ISO 4217. Their amounts are still converted with the ISO minor units.
+ * charge.refunded takes its amount from `amount_refunded` instead (see the mapping).
  * NOTE: a charge's `amount` is what was authorized. After a partial capture, charge.captured
  * still carries that amount, not `amount_captured`.
  */
 import type { PaymentStatus } from '../../paymentEvent.js';
 import type { ProviderDefinition } from './provider.js';
 import {
-  mapStatus,
   optionalEpochSeconds,
   optionalObject,
   optionalString,
   requireCurrency,
+  requireEventType,
   requireMinorUnitAmount,
   requireObject,
   requireString,
@@ -47,8 +48,7 @@ export const stripeProvider: ProviderDefinition = {
   name: 'stripe',
   map(payload, context) {
     const eventId = requireString(payload, 'id', 'id');
-    const eventType = requireString(payload, 'type', 'type');
-    const status = mapStatus(STRIPE_EVENT_TYPES, eventType, 'type');
+    const { eventType, status } = requireEventType(STRIPE_EVENT_TYPES, payload, 'type', 'type');
     const occurredAt = optionalEpochSeconds(payload, 'created', 'created', context.nowMs);
 
     const data = requireObject(payload, 'data', 'data');
@@ -59,7 +59,11 @@ export const stripeProvider: ProviderDefinition = {
       : objectId;
 
     const currency = requireCurrency(object, 'currency', 'data.object.currency');
-    const amount = requireMinorUnitAmount(object, 'amount', 'data.object.amount', currency);
+    // For charge.refunded, `amount` is still the charge amount. The event amount is
+    // `amount_refunded`, the cumulative amount refunded on the charge in minor units, so after
+    // two partial refunds it is their sum, not the latest refund.
+    const amountKey = eventType === 'charge.refunded' ? 'amount_refunded' : 'amount';
+    const amount = requireMinorUnitAmount(object, amountKey, `data.object.${amountKey}`, currency);
     const customerId = optionalString(object, 'customer', 'data.object.customer');
     const metadata = optionalObject(object, 'metadata', 'data.object.metadata');
     const orderId = metadata === null ? null : optionalString(metadata, 'order_id', 'data.object.metadata.order_id');
