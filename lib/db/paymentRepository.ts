@@ -29,7 +29,7 @@
 import type { Knex } from 'knex';
 import type { PaymentEvent } from '../paymentEvent.js';
 import type { RecordCoordinates } from '../processing/mskEvent.js';
-import { AMOUNT_KEEPING_STATUS, orderingKeyOf, planPayment, toMysqlDateTime, type OrderingKey } from '../processing/statusRules.js';
+import { AMOUNT_KEEPING_STATUS, effectiveAtOf, orderingKeyOf, planPayment, toMysqlDateTime, type OrderingKey } from '../processing/statusRules.js';
 import { listLiteral, rowsLiteral, type SqlLiteralValue } from './sqlLiterals.js';
 
 /** An event that holds its idempotency lease and is ready to be written. */
@@ -69,25 +69,32 @@ export interface PaymentRepositoryOptions {
 }
 
 // Both MySQL 8 and MariaDB 10.11 accept VALUES(column) in ON DUPLICATE KEY UPDATE (MySQL 8.0.20+
-// deprecates it in favour of a row alias that MariaDB lacks). The guard is the statusRules
-// rule: the new row wins when its rank and effective time are both at least the stored ones.
-// MySQL evaluates the assignments left to right on the partly updated row, so every assignment
-// repeats the guard. The guard keeps its value meanwhile: when it is true, each column becomes
-// VALUES(column), for which the guard is still true.
+// deprecates it in favour of a row alias that MariaDB lacks).
 // Amount and currency also follow the statusRules amount rule: a REFUNDED row leaves them as
 // they are.
-const GUARD = '(VALUES(status_rank) >= status_rank AND VALUES(effective_at) >= effective_at)';
+
+/**
+ * The statusRules rule in SQL: true when the new row may replace the stored one. When both
+ * occurred_at values are non-null (provider times), the new row needs a status_rank and an
+ * occurred_at at least the stored ones. Otherwise the clocks differ and rank alone decides: a
+ * higher status_rank wins, and an equal one wins with a received_at at least the stored one.
+ * The expression is never NULL, because status_rank and received_at are NOT NULL.
+ *
+ * The rows it guards are locked (SELECT ... FOR UPDATE) before the plan is made, so a
+ * concurrent batch cannot change them in between; the guard still rejects any row that would
+ * move a payment backwards.
+ */
+const GUARD = `(IF(VALUES(occurred_at) IS NOT NULL AND occurred_at IS NOT NULL,
+    VALUES(status_rank) >= status_rank AND VALUES(occurred_at) >= occurred_at,
+    VALUES(status_rank) > status_rank OR (VALUES(status_rank) = status_rank AND VALUES(received_at) >= received_at)))`;
 const AMOUNT_GUARD = `(${GUARD} AND VALUES(status) <> ${listLiteral([AMOUNT_KEEPING_STATUS])})`;
-const GUARDED_COLUMNS = [
-  'status',
-  'event_type',
-  'last_event_id',
-  'occurred_at',
-  'received_at',
-  'updated_at',
-  'status_rank',
-  'effective_at',
-];
+// MySQL and MariaDB (unless sql_mode contains SIMULTANEOUS_ASSIGNMENT) evaluate the assignments
+// left to right on the partly updated row, so every assignment repeats the guard and the guard
+// must keep its value. Columns the guard does not read come first. Then received_at,
+// status_rank and occurred_at, in this order: once a true guard has set received_at and
+// status_rank to the new values, both branches are still true, and occurred_at, which chooses
+// the branch, changes last. A false guard changes nothing, so it stays false.
+const GUARDED_COLUMNS = ['status', 'event_type', 'last_event_id', 'updated_at', 'effective_at', 'received_at', 'status_rank', 'occurred_at'];
 const UPSERT_UPDATE_CLAUSE = [
   `applied_events = IF(${GUARD}, applied_events + VALUES(applied_events), applied_events)`,
   `customer_id = IF(${GUARD}, COALESCE(VALUES(customer_id), customer_id), customer_id)`,
@@ -182,7 +189,12 @@ export class LockedPayments {
   add(keys: readonly PaymentRowKey[], rows: ReadonlyArray<PaymentRowKey & StoredPayment>): void {
     for (const key of keys) this.#covered.add(paymentKeyOf(key));
     for (const row of rows) {
-      this.#stored.set(paymentKeyOf(row), { statusRank: row.statusRank, effectiveAt: row.effectiveAt, appliedEvents: row.appliedEvents });
+      this.#stored.set(paymentKeyOf(row), {
+        statusRank: row.statusRank,
+        occurredAt: row.occurredAt,
+        receivedAt: row.receivedAt,
+        appliedEvents: row.appliedEvents,
+      });
     }
   }
 }
@@ -229,9 +241,16 @@ export class PaymentRepository {
 
   async #lockInto(trx: Knex.Transaction, locked: LockedPayments, keys: readonly PaymentRowKey[]): Promise<void> {
     if (keys.length === 0) return;
-    const rows = await this.#query<{ provider: string; payment_id: string; status_rank: number; effective_at: string; applied_events: number }>(
+    const rows = await this.#query<{
+      provider: string;
+      payment_id: string;
+      status_rank: number;
+      occurred_at: string | null;
+      received_at: string;
+      applied_events: number;
+    }>(
       trx,
-      `SELECT provider, payment_id, status_rank, effective_at, applied_events FROM payments WHERE ${paymentKeyCondition(keys)} FOR UPDATE`,
+      `SELECT provider, payment_id, status_rank, occurred_at, received_at, applied_events FROM payments WHERE ${paymentKeyCondition(keys)} FOR UPDATE`,
     );
     locked.add(
       keys,
@@ -239,7 +258,8 @@ export class PaymentRepository {
         provider: row.provider,
         paymentId: row.payment_id,
         statusRank: Number(row.status_rank),
-        effectiveAt: row.effective_at,
+        occurredAt: row.occurred_at,
+        receivedAt: row.received_at,
         appliedEvents: Number(row.applied_events),
       })),
     );
@@ -296,14 +316,13 @@ export class PaymentRepository {
       if (current === undefined) {
         // A new row: the fold already chose the amount, so one row carries the final state.
         insertedPayments.push({ key, row: paymentRow(winner.event, plan.appliedCount, nowText, amountSource?.event) });
-      } else if (amountSource === undefined || amountSource === winner) {
-        updatedPayments.push({ key, row: paymentRow(winner.event, plan.appliedCount, nowText) });
       } else {
-        // The winner is a refund that follows an amount-setting event of this batch. The upsert
-        // keeps a stored amount for a refund, so it gets the amount-setting event first and the
-        // refund second. MySQL applies the second row to the row the first one updated.
-        updatedPayments.push({ key, row: paymentRow(amountSource.event, plan.appliedThroughAmountSource, nowText) });
-        updatedPayments.push({ key, row: paymentRow(winner.event, plan.appliedCount - plan.appliedThroughAmountSource, nowText) });
+        // MySQL applies each row of a multi-row upsert to the row the previous one updated, so
+        // the steps replay the fold. They include the amount source, because the upsert keeps
+        // a stored amount for a refund that follows it.
+        for (const step of plan.upsertSteps) {
+          updatedPayments.push({ key, row: paymentRow(step.item.event, step.appliedEvents, nowText) });
+        }
       }
     }
 
@@ -321,7 +340,7 @@ export class PaymentRepository {
     }
 
     // These rows are locked since the locking read, so the plan saw their current state. The
-    // sort is stable, so two rows of one payment keep their order.
+    // sort is stable, so the rows of one payment keep their order.
     if (updatedPayments.length > 0) {
       updatedPayments.sort((left, right) => comparePaymentKeys(left.key, right.key));
       await this.#query(trx, INSERT_PAYMENTS + rowsLiteral(updatedPayments.map((entry) => entry.row)) + UPSERT_PAYMENTS_SUFFIX);
@@ -377,9 +396,9 @@ function paymentRow(event: PaymentEvent, appliedCount: number, nowText: string, 
     event.customerId,
     event.orderId,
     event.eventId,
-    event.occurredAt === null ? null : toMysqlDateTime(event.occurredAt),
-    toMysqlDateTime(event.receivedAt),
-    key.effectiveAt,
+    key.occurredAt,
+    key.receivedAt,
+    effectiveAtOf(key),
     appliedCount,
     nowText,
     nowText,

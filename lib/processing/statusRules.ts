@@ -1,16 +1,30 @@
 /**
  * Status rules: when an event replaces the stored state of its payment.
  *
- * An event applies when it moves the payment forward in both status rank (STATUS_RANK) and
- * time: its rank is at least the stored rank and its effective time is at least the stored
- * one. Any other event is stale: it goes into the ledger but leaves the state as it is.
+ * Times are compared only when both come from the provider's clock. The provider time is
+ * occurredAt on an event and occurred_at on the stored row; receivedAt is the ingest server's
+ * clock, and the two clocks can differ by seconds.
  *
- * - Effective time is occurredAt, or receivedAt when the provider sent no occurredAt, compared
- *   at millisecond precision.
- * - Equal rank and equal effective time: the event applies, so the one processed last wins
- *   (the higher offset within a partition).
- * - NOTE: a higher-ranked event with an older occurredAt (SUCCESS at 12:00:04 after PENDING at
- *   12:00:05) is stale under this rule; the payment stays PENDING until a later event arrives.
+ * - Both have a provider time: the event applies when its status rank (STATUS_RANK) and its
+ *   occurredAt are both at least the stored ones. With equal rank and equal time the event
+ *   applies, so the one processed last wins (the higher offset within a partition).
+ * - Either has no provider time: rank alone decides. A higher rank applies and a lower rank is
+ *   stale. An equal rank applies when its receivedAt is at least the stored one, so with equal
+ *   receivedAt the one processed last wins.
+ * - A stale event goes into the ledger but leaves the state as it is.
+ * - Times are compared at millisecond precision.
+ *
+ * Example of the mixed case, a legacy FAILED without occurredAt and a provider SUCCESS:
+ *
+ *   12:00:00  provider: payment succeeds (SUCCESS.occurredAt)
+ *   12:00:02  server receives FAILED, no occurredAt (FAILED.receivedAt)  -> row FAILED
+ *   12:00:30  server receives SUCCESS                                     -> rank 4 > 3: row SUCCESS
+ *
+ * - NOTE: with provider times on both sides, a higher-ranked event with an older occurredAt
+ *   (SUCCESS at 12:00:04 after PENDING at 12:00:05) is stale; the payment stays PENDING until a
+ *   later event arrives.
+ * - NOTE: the rule is not transitive once the two branches mix, so a batch's applied events are
+ *   written as a chain of upsert rows (PaymentPlan.upsertSteps), never the last one alone.
  *
  * Amount rule: an applied event sets the payment's amount and currency, except a REFUNDED event
  * on a payment that already has a row. Its amount is the refunded amount, so the row keeps the
@@ -24,11 +38,16 @@
 import { STATUS_RANK, type PaymentEvent, type PaymentStatus } from '../paymentEvent.js';
 import { isCalendarTime } from './calendar.js';
 
-/** The two values the rules compare: status rank and effective time as a MySQL DATETIME(3) string. */
+/**
+ * The values the rules compare. Times are UTC in MySQL DATETIME(3) form,
+ * `YYYY-MM-DD HH:MM:SS.mmm`, whose fixed width makes string order equal time order.
+ */
 export interface OrderingKey {
   statusRank: number;
-  /** UTC, `YYYY-MM-DD HH:MM:SS.mmm`; this fixed width makes string order equal time order. */
-  effectiveAt: string;
+  /** The provider's event time; null when the provider sent none. */
+  occurredAt: string | null;
+  /** The time the ingest server received the event. */
+  receivedAt: string;
 }
 
 export type EventOutcome = 'applied' | 'stale';
@@ -56,13 +75,26 @@ export function toMysqlDateTime(iso: string): string {
 export function orderingKeyOf(event: PaymentEvent): OrderingKey {
   return {
     statusRank: STATUS_RANK[event.status],
-    effectiveAt: toMysqlDateTime(event.occurredAt ?? event.receivedAt),
+    occurredAt: event.occurredAt === null ? null : toMysqlDateTime(event.occurredAt),
+    receivedAt: toMysqlDateTime(event.receivedAt),
   };
 }
 
-/** True when `candidate` may replace `current`. */
+/** The time stored in payments.effective_at: occurredAt, else receivedAt. */
+export function effectiveAtOf(key: OrderingKey): string {
+  return key.occurredAt ?? key.receivedAt;
+}
+
+/** True when `candidate` may replace `current`; the module comment states the rule. */
 export function supersedes(candidate: OrderingKey, current: OrderingKey): boolean {
-  return candidate.statusRank >= current.statusRank && candidate.effectiveAt >= current.effectiveAt;
+  if (candidate.occurredAt !== null && current.occurredAt !== null) {
+    return candidate.statusRank >= current.statusRank && candidate.occurredAt >= current.occurredAt;
+  }
+
+  // At least one side has only the server's receive time, which is not comparable with a
+  // provider time, so the rank decides and receivedAt only breaks a tie.
+  if (candidate.statusRank !== current.statusRank) return candidate.statusRank > current.statusRank;
+  return candidate.receivedAt >= current.receivedAt;
 }
 
 /** The status whose applied events leave an existing row's amount and currency as they are. */
@@ -71,6 +103,13 @@ export const AMOUNT_KEEPING_STATUS: PaymentStatus = 'REFUNDED';
 /** True when an applied event of this status leaves the amount of an existing row unchanged. */
 export function keepsStoredAmount(status: PaymentStatus): boolean {
   return status === AMOUNT_KEEPING_STATUS;
+}
+
+/** One row of the upsert that replays a batch's applied events over a stored payment row. */
+export interface UpsertStep<T> {
+  item: T;
+  /** Applied events this row accounts for: itself and the skipped ones before it. */
+  appliedEvents: number;
 }
 
 export interface PaymentPlan<T> {
@@ -86,6 +125,12 @@ export interface PaymentPlan<T> {
   amountSource: T | undefined;
   /** Number of applied items up to and including amountSource; 0 when it is undefined. */
   appliedThroughAmountSource: number;
+  /**
+   * For a stored row, the applied items to send as upsert rows, in order, so that each row
+   * supersedes the one before it (the first supersedes the stored row). It ends with winner
+   * and contains amountSource. Empty when nothing applied or the payment has no row.
+   */
+  upsertSteps: Array<UpsertStep<T>>;
 }
 
 /**
@@ -103,6 +148,7 @@ export function planPayment<T extends { event: PaymentEvent }>(current: Ordering
   let appliedCount = 0;
   let appliedThroughAmountSource = 0;
   const outcomes: EventOutcome[] = [];
+  const applied: Array<{ item: T; key: OrderingKey }> = [];
 
   for (const item of items) {
     const key = orderingKeyOf(item.event);
@@ -120,8 +166,38 @@ export function planPayment<T extends { event: PaymentEvent }>(current: Ordering
     state = key;
     winner = item;
     appliedCount++;
+    applied.push({ item, key });
     outcomes.push('applied');
   }
 
-  return { outcomes, winner, appliedCount, amountSource, appliedThroughAmountSource };
+  const upsertSteps = current === undefined ? [] : chainUpsertSteps(current, applied, amountSource);
+  return { outcomes, winner, appliedCount, amountSource, appliedThroughAmountSource, upsertSteps };
+}
+
+/**
+ * Picks the applied items the upsert must send. The SQL guard checks each row only against the
+ * row before it, and supersedes is not transitive across its two branches. Example: over a
+ * stored SUCCESS with occurredAt 12:00:10, a REFUNDED without occurredAt applies (higher rank),
+ * and a REFUNDED with occurredAt 12:00:05 received later applies over that (equal rank, later
+ * receivedAt), but directly over the SUCCESS it is stale (older occurredAt). So an item is
+ * skipped only when the next applied item also supersedes the last row sent. The amount
+ * source is never skipped, because a refund after it keeps the stored amount.
+ */
+function chainUpsertSteps<T>(current: OrderingKey, applied: ReadonlyArray<{ item: T; key: OrderingKey }>, amountSource: T | undefined): Array<UpsertStep<T>> {
+  const steps: Array<UpsertStep<T>> = [];
+  let previous = current;
+  let skipped = 0;
+
+  applied.forEach(({ item, key }, index) => {
+    const next = applied[index + 1];
+    if (next !== undefined && item !== amountSource && supersedes(next.key, previous)) {
+      skipped++;
+      return;
+    }
+    steps.push({ item, appliedEvents: skipped + 1 });
+    skipped = 0;
+    previous = key;
+  });
+
+  return steps;
 }

@@ -107,6 +107,62 @@ describe('processPayments batch processor', () => {
     expect(row?.effective_at).toBe('2024-05-01 12:00:02.000');
   });
 
+  it('applies SUCCESS after a legacy FAILED without occurredAt', async () => {
+    const processor = env.createProcessor();
+    const failed = makeEvent({ status: 'FAILED', eventType: 'PAYMENT_FAILED', occurredAt: null, receivedAt: '2024-05-01T12:00:02.000Z' });
+    const success = makeEvent({
+      status: 'SUCCESS',
+      eventType: 'PAYMENT_SUCCESS',
+      paymentId: failed.paymentId,
+      occurredAt: '2024-05-01T12:00:00.000Z',
+      receivedAt: '2024-05-01T12:00:30.000Z',
+    });
+
+    await processor.process(buildMskEvent([record(failed)]), context);
+    const later = await processor.process(buildMskEvent([record(success)]), context);
+    const row = await readPayment(env.knex, success.provider, success.paymentId);
+
+    expect(later.summary.applied).toBe(1);
+    expect(later.summary.stale).toBe(0);
+    expect(row?.status).toBe('SUCCESS');
+    expect(row?.last_event_id).toBe(success.eventId);
+    expect(row?.applied_events).toBe(2);
+    expect(row?.effective_at).toBe('2024-05-01 12:00:00.000');
+    expect(await ledgerOutcomes(env.knex, [failed.eventId, success.eventId])).toEqual({
+      [failed.eventId]: 'applied',
+      [success.eventId]: 'applied',
+    });
+  });
+
+  it('writes every step a mixed refund chain needs', async () => {
+    const processor = env.createProcessor();
+    const success = makeEvent({ status: 'SUCCESS', amount: '500.00', occurredAt: '2024-05-01T12:00:10.000Z', receivedAt: '2024-05-01T12:00:11.000Z' });
+    const untimedRefund = makeEvent({
+      status: 'REFUNDED',
+      paymentId: success.paymentId,
+      amount: '2.00',
+      occurredAt: null,
+      receivedAt: '2024-05-01T12:00:20.000Z',
+    });
+    const timedRefund = makeEvent({
+      status: 'REFUNDED',
+      paymentId: success.paymentId,
+      amount: '3.00',
+      occurredAt: '2024-05-01T12:00:05.000Z',
+      receivedAt: '2024-05-01T12:00:21.000Z',
+    });
+
+    await processor.process(buildMskEvent([record(success)]), context);
+    const later = await processor.process(buildMskEvent([record(untimedRefund), record(timedRefund)]), context);
+    const row = await readPayment(env.knex, success.provider, success.paymentId);
+
+    expect(later.summary.applied).toBe(2);
+    expect(row?.status).toBe('REFUNDED');
+    expect(row?.last_event_id).toBe(timedRefund.eventId);
+    expect(row?.applied_events).toBe(3);
+    expect(row?.amount).toBe('500.0000');
+  });
+
   it('dead-letters a poison record between two good ones', async () => {
     const processor = env.createProcessor();
     const before = makeEvent();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { STATUS_RANK, type PaymentEvent, type PaymentStatus } from '../../lib/paymentEvent.js';
-import { orderingKeyOf, planPayment, supersedes, toMysqlDateTime } from '../../lib/processing/statusRules.js';
+import { effectiveAtOf, orderingKeyOf, planPayment, supersedes, toMysqlDateTime, type OrderingKey } from '../../lib/processing/statusRules.js';
 import { backoffDelayMs } from '../../lib/processing/transactionRetry.js';
 
 function item(status: PaymentStatus, occurredAt: string | null, receivedAt = '2024-05-01T12:00:00.000Z', amount = '1.00'): { event: PaymentEvent } {
@@ -22,6 +22,10 @@ function item(status: PaymentStatus, occurredAt: string | null, receivedAt = '20
   };
 }
 
+function key(statusRank: number, occurredAt: string | null, receivedAt = '2024-01-01 00:00:00.000'): OrderingKey {
+  return { statusRank, occurredAt, receivedAt };
+}
+
 describe('toMysqlDateTime', () => {
   it('pads to millisecond precision in UTC', () => {
     expect(toMysqlDateTime('2024-05-01T12:00:00Z')).toBe('2024-05-01 12:00:00.000');
@@ -31,21 +35,60 @@ describe('toMysqlDateTime', () => {
 
 describe('orderingKeyOf', () => {
   it('falls back to receivedAt when occurredAt is null', () => {
-    expect(orderingKeyOf(item('PENDING', null, '2024-05-01T12:00:09.000Z').event).effectiveAt).toBe('2024-05-01 12:00:09.000');
+    expect(effectiveAtOf(orderingKeyOf(item('PENDING', null, '2024-05-01T12:00:09.000Z').event))).toBe('2024-05-01 12:00:09.000');
+  });
+
+  it('keeps occurredAt and receivedAt apart', () => {
+    const orderingKey = orderingKeyOf(item('PENDING', '2024-05-01T12:00:01Z', '2024-05-01T12:00:09.000Z').event);
+    expect(orderingKey.occurredAt).toBe('2024-05-01 12:00:01.000');
+    expect(orderingKey.receivedAt).toBe('2024-05-01 12:00:09.000');
+    expect(effectiveAtOf(orderingKey)).toBe('2024-05-01 12:00:01.000');
   });
 });
 
-describe('supersedes', () => {
+describe('supersedes with provider times', () => {
   it('applies an equal rank and equal time', () => {
-    expect(supersedes({ statusRank: 3, effectiveAt: '2024-01-01 00:00:00.000' }, { statusRank: 3, effectiveAt: '2024-01-01 00:00:00.000' })).toBe(true);
+    expect(supersedes(key(3, '2024-01-01 00:00:00.000'), key(3, '2024-01-01 00:00:00.000'))).toBe(true);
   });
 
   it('rejects a lower rank with a newer time', () => {
-    expect(supersedes({ statusRank: 1, effectiveAt: '2024-01-01 00:00:01.000' }, { statusRank: 3, effectiveAt: '2024-01-01 00:00:00.000' })).toBe(false);
+    expect(supersedes(key(1, '2024-01-01 00:00:01.000'), key(3, '2024-01-01 00:00:00.000'))).toBe(false);
   });
 
   it('rejects a higher rank with an older time', () => {
-    expect(supersedes({ statusRank: 3, effectiveAt: '2024-01-01 00:00:00.000' }, { statusRank: 1, effectiveAt: '2024-01-01 00:00:01.000' })).toBe(false);
+    expect(supersedes(key(3, '2024-01-01 00:00:00.000'), key(1, '2024-01-01 00:00:01.000'))).toBe(false);
+  });
+
+  it('ignores receivedAt', () => {
+    const candidate = key(3, '2024-01-01 00:00:01.000', '2024-01-01 00:00:00.000');
+    const current = key(3, '2024-01-01 00:00:00.000', '2024-01-01 00:09:00.000');
+    expect(supersedes(candidate, current)).toBe(true);
+  });
+});
+
+describe('supersedes without a provider time', () => {
+  it('applies a higher rank with an older occurredAt', () => {
+    expect(supersedes(key(4, '2024-01-01 00:00:00.000'), key(3, null, '2024-01-01 00:00:02.000'))).toBe(true);
+  });
+
+  it('applies a higher rank received earlier', () => {
+    expect(supersedes(key(4, null, '2024-01-01 00:00:00.000'), key(3, '2024-01-01 00:00:02.000', '2024-01-01 00:00:02.000'))).toBe(true);
+  });
+
+  it('rejects a lower rank with a newer occurredAt', () => {
+    expect(supersedes(key(3, '2024-01-01 00:00:09.000'), key(4, null, '2024-01-01 00:00:00.000'))).toBe(false);
+  });
+
+  it('applies an equal rank received later', () => {
+    expect(supersedes(key(3, null, '2024-01-01 00:00:02.000'), key(3, '2024-01-01 00:00:05.000', '2024-01-01 00:00:01.000'))).toBe(true);
+  });
+
+  it('applies an equal rank received at the same time', () => {
+    expect(supersedes(key(3, null, '2024-01-01 00:00:01.000'), key(3, null, '2024-01-01 00:00:01.000'))).toBe(true);
+  });
+
+  it('rejects an equal rank received earlier', () => {
+    expect(supersedes(key(3, '2024-01-01 00:00:09.000', '2024-01-01 00:00:00.000'), key(3, null, '2024-01-01 00:00:01.000'))).toBe(false);
   });
 });
 
@@ -70,7 +113,7 @@ describe('planPayment', () => {
   });
 
   it('marks every event stale against a newer stored row', () => {
-    const plan = planPayment({ statusRank: 4, effectiveAt: '2030-01-01 00:00:00.000' }, [item('SUCCESS', '2024-05-01T12:00:00.000Z')]);
+    const plan = planPayment(key(4, '2030-01-01 00:00:00.000'), [item('SUCCESS', '2024-05-01T12:00:00.000Z')]);
     expect(plan.outcomes).toEqual(['stale']);
     expect(plan.winner).toBeUndefined();
   });
@@ -116,9 +159,104 @@ describe('planPayment', () => {
 
   it('keeps the stored amount when only refunds apply to a stored row', () => {
     const refund = item('REFUNDED', '2024-05-01T12:00:02.000Z', undefined, '1.00');
-    const plan = planPayment({ statusRank: STATUS_RANK.SUCCESS, effectiveAt: '2024-05-01 12:00:00.000' }, [refund]);
+    const plan = planPayment(key(STATUS_RANK.SUCCESS, '2024-05-01 12:00:00.000'), [refund]);
     expect(plan.winner).toBe(refund);
     expect(plan.amountSource).toBeUndefined();
+  });
+});
+
+describe('planPayment with mixed time sources', () => {
+  it('applies SUCCESS with an older occurredAt after FAILED without one', () => {
+    const failed = item('FAILED', null, '2024-05-01T12:00:02.000Z');
+    const success = item('SUCCESS', '2024-05-01T12:00:00.000Z', '2024-05-01T12:00:30.000Z');
+    const plan = planPayment(undefined, [failed, success]);
+    expect(plan.outcomes).toEqual(['applied', 'applied']);
+    expect(plan.winner).toBe(success);
+  });
+
+  it('applies SUCCESS over a stored FAILED without occurredAt', () => {
+    const success = item('SUCCESS', '2024-05-01T12:00:00.000Z', '2024-05-01T12:00:30.000Z');
+    const plan = planPayment(key(STATUS_RANK.FAILED, null, '2024-05-01 12:00:02.000'), [success]);
+    expect(plan.outcomes).toEqual(['applied']);
+    expect(plan.upsertSteps).toEqual([{ item: success, appliedEvents: 1 }]);
+  });
+
+  it('keeps SUCCESS without occurredAt when a newer FAILED follows', () => {
+    const success = item('SUCCESS', null, '2024-05-01T12:00:00.000Z');
+    const failed = item('FAILED', '2024-05-01T12:00:09.000Z', '2024-05-01T12:00:10.000Z');
+    const plan = planPayment(undefined, [success, failed]);
+    expect(plan.outcomes).toEqual(['applied', 'stale']);
+    expect(plan.winner).toBe(success);
+  });
+
+  it('keeps a stored SUCCESS without occurredAt against a newer FAILED', () => {
+    const failed = item('FAILED', '2024-05-01T12:00:09.000Z', '2024-05-01T12:00:10.000Z');
+    const plan = planPayment(key(STATUS_RANK.SUCCESS, null, '2024-05-01 12:00:00.000'), [failed]);
+    expect(plan.outcomes).toEqual(['stale']);
+    expect(plan.winner).toBeUndefined();
+    expect(plan.upsertSteps).toEqual([]);
+  });
+
+  it('lets the later receivedAt win at equal rank', () => {
+    const early = item('PENDING', null, '2024-05-01T12:00:05.000Z');
+    const late = item('PENDING', '2024-05-01T12:00:00.000Z', '2024-05-01T12:00:06.000Z');
+    const plan = planPayment(key(STATUS_RANK.PENDING, null, '2024-05-01 12:00:05.500'), [early, late]);
+    expect(plan.outcomes).toEqual(['stale', 'applied']);
+    expect(plan.winner).toBe(late);
+  });
+});
+
+describe('planPayment with provider times on both sides', () => {
+  it('marks SUCCESS older than a stored PENDING stale', () => {
+    const success = item('SUCCESS', '2024-05-01T12:00:04.000Z', '2024-05-01T12:00:30.000Z');
+    const plan = planPayment(key(STATUS_RANK.PENDING, '2024-05-01 12:00:05.000', '2024-05-01 12:00:06.000'), [success]);
+    expect(plan.outcomes).toEqual(['stale']);
+    expect(plan.winner).toBeUndefined();
+  });
+
+  it('marks SUCCESS older than PENDING in the batch stale', () => {
+    const pending = item('PENDING', '2024-05-01T12:00:05.000Z');
+    const success = item('SUCCESS', '2024-05-01T12:00:04.000Z');
+    const plan = planPayment(undefined, [pending, success]);
+    expect(plan.outcomes).toEqual(['applied', 'stale']);
+    expect(plan.winner).toBe(pending);
+  });
+
+  it('applies an equal rank and time processed later', () => {
+    const stored = key(STATUS_RANK.FAILED, '2024-05-01 12:00:00.000', '2024-05-01 12:00:09.000');
+    const cancelled = item('CANCELLED', '2024-05-01T12:00:00.000Z', '2024-05-01T12:00:01.000Z');
+    expect(planPayment(stored, [cancelled]).outcomes).toEqual(['applied']);
+  });
+});
+
+describe('planPayment upsertSteps', () => {
+  it('sends only the winner for a transitive chain', () => {
+    const pending = item('PENDING', '2024-05-01T12:00:01.000Z');
+    const success = item('SUCCESS', '2024-05-01T12:00:02.000Z');
+    const plan = planPayment(key(STATUS_RANK.CREATED, '2024-05-01 12:00:00.000'), [pending, success]);
+    expect(plan.upsertSteps).toEqual([{ item: success, appliedEvents: 2 }]);
+  });
+
+  it('keeps the amount source before a refund', () => {
+    const captured = item('SUCCESS', '2024-05-01T12:00:01.000Z', undefined, '500.00');
+    const refund = item('REFUNDED', '2024-05-01T12:00:02.000Z', undefined, '1.00');
+    const plan = planPayment(key(STATUS_RANK.PENDING, '2024-05-01 12:00:00.000'), [captured, refund]);
+    expect(plan.upsertSteps).toEqual([
+      { item: captured, appliedEvents: 1 },
+      { item: refund, appliedEvents: 1 },
+    ]);
+  });
+
+  it('keeps a step the next event cannot skip', () => {
+    const stored = key(STATUS_RANK.SUCCESS, '2024-05-01 12:00:10.000', '2024-05-01 12:00:11.000');
+    const untimed = item('REFUNDED', null, '2024-05-01T12:00:20.000Z', '2.00');
+    const timed = item('REFUNDED', '2024-05-01T12:00:05.000Z', '2024-05-01T12:00:21.000Z', '3.00');
+    const plan = planPayment(stored, [untimed, timed]);
+    expect(plan.outcomes).toEqual(['applied', 'applied']);
+    expect(plan.upsertSteps).toEqual([
+      { item: untimed, appliedEvents: 1 },
+      { item: timed, appliedEvents: 1 },
+    ]);
   });
 });
 
