@@ -70,8 +70,6 @@ export interface PaymentRepositoryOptions {
 
 // Both MySQL 8 and MariaDB 10.11 accept VALUES(column) in ON DUPLICATE KEY UPDATE (MySQL 8.0.20+
 // deprecates it in favour of a row alias that MariaDB lacks).
-// Amount and currency also follow the statusRules amount rule: a REFUNDED row leaves them as
-// they are.
 
 /**
  * The statusRules rule in SQL: true when the new row may replace the stored one. When both
@@ -81,19 +79,19 @@ export interface PaymentRepositoryOptions {
  * The expression is never NULL, because status_rank and received_at are NOT NULL.
  *
  * The rows it guards are locked (SELECT ... FOR UPDATE) before the plan is made, so a
- * concurrent batch cannot change them in between; the guard still rejects any row that would
+ * concurrent batch cannot change them in between. The guard still rejects any row that would
  * move a payment backwards.
  */
 const GUARD = `(IF(VALUES(occurred_at) IS NOT NULL AND occurred_at IS NOT NULL,
     VALUES(status_rank) >= status_rank AND VALUES(occurred_at) >= occurred_at,
     VALUES(status_rank) > status_rank OR (VALUES(status_rank) = status_rank AND VALUES(received_at) >= received_at)))`;
+// Amount and currency also follow the statusRules amount rule: a REFUNDED row leaves them as they are.
 const AMOUNT_GUARD = `(${GUARD} AND VALUES(status) <> ${listLiteral([AMOUNT_KEEPING_STATUS])})`;
-// MySQL and MariaDB (unless sql_mode contains SIMULTANEOUS_ASSIGNMENT) evaluate the assignments
-// left to right on the partly updated row, so every assignment repeats the guard and the guard
-// must keep its value. Columns the guard does not read come first. Then received_at,
-// status_rank and occurred_at, in this order: once a true guard has set received_at and
-// status_rank to the new values, both branches are still true, and occurred_at, which chooses
-// the branch, changes last. A false guard changes nothing, so it stays false.
+// MySQL and MariaDB evaluate the assignments left to right on the partly updated row, so every
+// assignment repeats the guard and the guard must keep its value. Columns the guard does not
+// read come first, then received_at, status_rank and occurred_at in this order. Once a true
+// guard has set received_at and status_rank to the new values, both branches are still true,
+// and occurred_at, which chooses the branch, changes last. A false guard changes nothing.
 const GUARDED_COLUMNS = ['status', 'event_type', 'last_event_id', 'updated_at', 'effective_at', 'received_at', 'status_rank', 'occurred_at'];
 const UPSERT_UPDATE_CLAUSE = [
   `applied_events = IF(${GUARD}, applied_events + VALUES(applied_events), applied_events)`,

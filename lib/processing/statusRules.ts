@@ -2,8 +2,8 @@
  * Status rules: when an event replaces the stored state of its payment.
  *
  * Times are compared only when both come from the provider's clock. The provider time is
- * occurredAt on an event and occurred_at on the stored row; receivedAt is the ingest server's
- * clock, and the two clocks can differ by seconds.
+ * occurredAt on an event and occurred_at on the stored row. receivedAt comes from the ingest
+ * server's clock, which can differ from the provider's by seconds.
  *
  * - Both have a provider time: the event applies when its status rank (STATUS_RANK) and its
  *   occurredAt are both at least the stored ones. With equal rank and equal time the event
@@ -44,7 +44,7 @@ import { isCalendarTime } from './calendar.js';
  */
 export interface OrderingKey {
   statusRank: number;
-  /** The provider's event time; null when the provider sent none. */
+  /** The provider's event time, or null when the provider sent none. */
   occurredAt: string | null;
   /** The time the ingest server received the event. */
   receivedAt: string;
@@ -80,12 +80,12 @@ export function orderingKeyOf(event: PaymentEvent): OrderingKey {
   };
 }
 
-/** The time stored in payments.effective_at: occurredAt, else receivedAt. */
+/** Returns the time stored in payments.effective_at: occurredAt, else receivedAt. */
 export function effectiveAtOf(key: OrderingKey): string {
   return key.occurredAt ?? key.receivedAt;
 }
 
-/** True when `candidate` may replace `current`; the module comment states the rule. */
+/** Returns true when `candidate` may replace `current`, by the rule in the module comment. */
 export function supersedes(candidate: OrderingKey, current: OrderingKey): boolean {
   if (candidate.occurredAt !== null && current.occurredAt !== null) {
     return candidate.statusRank >= current.statusRank && candidate.occurredAt >= current.occurredAt;
