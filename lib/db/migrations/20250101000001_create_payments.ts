@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 
 /**
  * The current state of each payment, one row per (provider, payment_id). The processor replaces
- * a row only with an event of equal or higher status rank and an equal or later effective_at.
+ * a row only under the ordering rules of lib/processing/statusRules.ts.
  */
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable('payments', (table) => {
@@ -26,7 +26,8 @@ export async function up(knex: Knex): Promise<void> {
     // The provider's event time, UTC; null when the provider did not send one.
     table.specificType('occurred_at', 'DATETIME(3)').nullable();
     table.specificType('received_at', 'DATETIME(3)').notNullable();
-    // occurred_at, or received_at when occurred_at is null: the time the status rules order by.
+    // occurred_at, or received_at when occurred_at is null; kept for queries, while the status
+    // rules compare occurred_at and received_at themselves.
     table.specificType('effective_at', 'DATETIME(3)').notNullable();
     // Number of events applied to this row over its lifetime; stale events do not count.
     table.integer('applied_events').unsigned().notNullable();
