@@ -90,7 +90,11 @@ function kafkaServerProperties(config, dataDir) {
 
 /** Generates a KRaft cluster id: 16 random bytes in URL-safe base64 without padding, like `kafka-storage random-uuid`. */
 function newClusterId() {
-  return randomBytes(16).toString('base64url');
+  // An id that starts with '-' would be read as an option by kafka-storage's argument parser
+  // (about 1 id in 64), so draw again in that case.
+  let id = randomBytes(16).toString('base64url');
+  while (id.startsWith('-')) id = randomBytes(16).toString('base64url');
+  return id;
 }
 
 function log4jArgs(logFile) {

@@ -97,8 +97,10 @@ export async function startThrowawayBroker(options: { startTimeoutMs?: number } 
 
   const classpath = `${libs}/*`;
   const jvm = ['-Xms128m', '-Xmx512m', '-cp', classpath];
-  // Kafka cluster ids are 16 random bytes in URL-safe base64 without padding.
-  const clusterId = randomBytes(16).toString('base64url');
+  // Kafka cluster ids are 16 random bytes in URL-safe base64 without padding. One that starts
+  // with '-' would be read as an option by kafka-storage's argument parser, so draw again.
+  let clusterId = randomBytes(16).toString('base64url');
+  while (clusterId.startsWith('-')) clusterId = randomBytes(16).toString('base64url');
   const format = spawnSync('java', [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propertiesFile], {
     encoding: 'utf8',
     timeout: 120_000,
