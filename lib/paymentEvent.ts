@@ -51,7 +51,7 @@ export interface PaymentEvent {
   currency: string;
   customerId: string | null;
   orderId: string | null;
-  /** When the provider says the event happened (ISO 8601 UTC, millisecond precision), or null when it does not say. */
+  /** Time the event happened according to the provider (ISO 8601 UTC, millisecond precision), or null when the webhook has none. */
   occurredAt: string | null;
   /** When ingest received the webhook (ISO 8601 UTC, millisecond precision). */
   receivedAt: string;
@@ -66,7 +66,7 @@ export const HEADER = {
   schemaVersion: 'schema-version',
 } as const;
 
-/** The partition key: all events of one order (or, without an order, one customer or payment) share a partition. */
+/** Returns the partition key, so all events of one order (or, without an order, one customer or payment) share a partition. */
 export function partitionKey(event: Pick<PaymentEvent, 'provider' | 'orderId' | 'customerId' | 'paymentId'>): string {
   if (event.orderId !== null) return `${event.provider}:order:${event.orderId}`;
   if (event.customerId !== null) return `${event.provider}:customer:${event.customerId}`;

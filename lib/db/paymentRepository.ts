@@ -46,7 +46,7 @@ export interface LedgerConflict {
 }
 
 /**
- * What the transaction did with one event:
+ * Result of the transaction for one event:
  * - applied: it changed the payment row;
  * - stale: it was written to the ledger, but the row was newer, so the row kept its state;
  * - duplicate: the ledger already contained it with the same hash, so nothing was written;

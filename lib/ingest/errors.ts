@@ -1,7 +1,7 @@
 /**
  * Errors that reject a webhook request with a 4xx status. Each carries the HTTP status and a
- * stable machine-readable code for the JSON error body; the message tells the sender what is
- * wrong and what to change. Broker failures are not here: they come from lib/kafka.ts
+ * stable machine-readable code for the JSON error body. The message names what is wrong and
+ * what the sender should change. Broker failures are not here: they come from lib/kafka.ts
  * (ProduceTimeoutError, ProduceFailedError) and become 503.
  */
 

@@ -1,7 +1,7 @@
 /**
  * Dead-letter messages: a record that can never be applied is copied to the dead-letter topic
  * (DEAD_LETTER_TOPIC, default payment-events.dlq) with its original key, value and headers,
- * plus headers that say why it failed and where it came from.
+ * plus headers that give the failure reason and the record's source coordinates.
  */
 import type { OutgoingMessage } from '../kafka.js';
 import type { DeadLetterReason } from './errors.js';
@@ -16,7 +16,7 @@ export const DLQ_HEADER = {
   failedAt: 'dlq-failed-at',
 } as const;
 
-/** Longest dlq-error header value, in characters; longer messages are cut. */
+/** Maximum length of the dlq-error header value, in characters. Longer messages are cut. */
 const MAX_ERROR_LENGTH = 1000;
 
 export interface DeadLetterEntry {
@@ -27,7 +27,7 @@ export interface DeadLetterEntry {
   eventId?: string;
 }
 
-/** What the processor needs from a Kafka producer; ReliableProducer (acks = all) provides it. */
+/** The part of a Kafka producer that the processor uses. ReliableProducer (acks = all) implements it. */
 export interface DeadLetterSender {
   send(topic: string, messages: OutgoingMessage[]): Promise<unknown>;
 }

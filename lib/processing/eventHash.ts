@@ -3,8 +3,8 @@ import type { PaymentEvent } from '../paymentEvent.js';
 
 /**
  * Hashes (SHA-256, hex) every PaymentEvent field except receivedAt, in a fixed order. A
- * provider's retry of the same event gets a new receivedAt but the same hash; the same event
- * id with any other field changed gets a different hash and is a conflicting duplicate.
+ * provider's retry of the same event gets a new receivedAt but the same hash. The same event
+ * id with any other field changed gets a different hash, so it is a conflicting duplicate.
  */
 export function hashPaymentEvent(event: PaymentEvent): string {
   const canonical = JSON.stringify([

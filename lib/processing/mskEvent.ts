@@ -44,7 +44,7 @@ export class InvalidBatchEventError extends Error {
 // Canonical base64 only: Buffer.from(text, 'base64') skips foreign characters instead of failing.
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
-/** The log and DLQ form of a record's coordinates: "<topic>-<partition>@<offset>". */
+/** Formats a record's coordinates for logs and dead-letter headers as "<topic>-<partition>@<offset>". */
 export function formatCoordinates(coordinates: RecordCoordinates): string {
   return `${coordinates.topic}-${coordinates.partition}@${coordinates.offset}`;
 }

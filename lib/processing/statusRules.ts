@@ -21,7 +21,7 @@
  *   12:00:30  server receives SUCCESS                                     -> rank 4 > 3: row SUCCESS
  *
  * - NOTE: with provider times on both sides, a higher-ranked event with an older occurredAt
- *   (SUCCESS at 12:00:04 after PENDING at 12:00:05) is stale; the payment stays PENDING until a
+ *   (SUCCESS at 12:00:04 after PENDING at 12:00:05) is stale. The payment stays PENDING until a
  *   later event arrives.
  * - NOTE: the rule is not transitive once the two branches mix, so a batch's applied events are
  *   written as a chain of upsert rows (PaymentPlan.upsertSteps), never the last one alone.
@@ -115,12 +115,12 @@ export interface UpsertStep<T> {
 export interface PaymentPlan<T> {
   /** One outcome per input item, in input order. */
   outcomes: EventOutcome[];
-  /** The last applied item: the state the row holds after the batch; undefined when all are stale. */
+  /** The last applied item, whose state the row has after the batch. Undefined when all are stale. */
   winner: T | undefined;
   appliedCount: number;
   /**
-   * The last applied item whose amount and currency the row stores after the batch; undefined
-   * when the stored row keeps its amount (nothing applied, or only refunds).
+   * The last applied item whose amount and currency the row stores after the batch. Undefined
+   * when the stored row keeps its amount, because nothing applied or only refunds did.
    */
   amountSource: T | undefined;
   /** Number of applied items up to and including amountSource; 0 when it is undefined. */
